@@ -1,0 +1,3 @@
+from clearsight.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""The fixed vocabulary of the report: statuses, verdicts, finding codes and their params.
+
+DESIGN.md fixes these names; reports, tests and other tools depend on them. The
+explanation catalog must hold a text for every one (a test checks it).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+STATUSES: Final = ("ok", "blocked", "degraded", "offline", "captive_portal", "inconclusive")
+
+VERDICTS: Final = (
+    "reachable",
+    "slow",
+    "throttled",
+    "dns_tampered",
+    "dns_failed",
+    "ip_blocked",
+    "tls_blocked",
+    "tls_intercepted",
+    "http_blocked",
+    "geo_restricted",
+    "site_error",
+    "inconclusive",
+)
+
+BLOCKING_VERDICTS: Final = frozenset(
+    {"dns_tampered", "dns_failed", "ip_blocked", "tls_blocked", "tls_intercepted", "http_blocked"}
+)
+DEGRADED_VERDICTS: Final = frozenset({"slow", "throttled", "inconclusive"})
+
+SEVERITIES: Final = ("info", "warning", "problem")
+
+LAYERS: Final = ("dns", "tcp", "tls", "http")
+LAYER_STATUSES: Final = ("ok", "failed", "forged", "not_run")
+
+# Finding code -> the params its texts may use. Values are strings or numbers; lists
+# of names are passed as lists and joined per language by the catalog.
+FINDINGS: Final[dict[str, tuple[str, ...]]] = {
+    # Network
+    "offline": (),
+    "captive_portal": ("url", "location"),
+    "clock_wrong": ("skew_hours",),
+    "ipv6_broken": (),
+    "udp_blocked": (),
+    "selective_blocking": ("blocked", "blocked_count", "foreign_count"),
+    "residual_blocking_possible": ("services",),
+    "local_network_denied": (),
+    "checks_unfinished": ("count", "reason"),
+    # DNS
+    "dns_resolver_unreachable": ("resolver", "address"),
+    "dns_tampering": ("names", "addresses"),
+    "dns_injection_on_path": ("names", "probe_address"),
+    "dns_intercepted": ("probe_address",),
+    "dns_nxdomain_rewrite": ("addresses",),
+    "doh_blocked": ("resolver",),
+    # TLS
+    "tls_interception": ("issuer", "services"),
+    "tls_inspection": ("issuer", "services"),
+    # VPN and proxy
+    "vpn_active": ("interface",),
+    "vpn_not_active": (),
+    "vpn_not_passing_traffic": ("interface",),
+    "vpn_expected_missing": (),
+    "vpn_split_tunnel": ("interface",),
+    "vpn_dns_leak": ("resolvers",),
+    "vpn_ipv6_leak": ("interface",),
+    "vpn_endpoint_blocked": ("name", "host", "port", "protocol"),
+    "vpn_endpoint_reachable": ("name", "host", "port", "protocol"),
+    "exit_abroad": ("country", "expected_country"),
+    "proxy_configured": ("proxy",),
+    "proxy_pac": ("url",),
+    "proxy_unreachable": ("proxy",),
+    "proxy_auth_required": ("proxy",),
+    "proxy_fake_ip": ("client",),
+}
+
+# Params every service verdict text may use.
+VERDICT_PARAMS: Final = ("service", "host", "seconds")
+
+# Params of the summary headlines.
+SUMMARY_PARAMS: Final = ("blocked_count", "service_count", "blocked")
