@@ -29,6 +29,7 @@ TLS_CERT_NAME_MISMATCH = "tls_cert_name_mismatch"
 TLS_CERT_EXPIRED = "tls_cert_expired"
 TLS_CERT_NOT_YET_VALID = "tls_cert_not_yet_valid"
 HTTP_PROTOCOL_ERROR = "http_protocol_error"
+DOH_HTTP_ERROR = "doh_http_error"  # the DoH server answered, but not with a DNS message
 TOO_MANY_REDIRECTS = "too_many_redirects"
 PERMISSION_DENIED = "permission_denied"  # e.g. macOS local-network permission
 ADDRESS_UNAVAILABLE = "address_unavailable"  # no route / no address of that family

@@ -1,0 +1,156 @@
+"""What every probe needs: its time limits, the run's cancel switch and a socket watchdog.
+
+Python sockets have per-call timeouts only, so a server that drips one byte a second
+keeps a ``recv`` loop alive for ever. The watchdog closes the gap: every socket a probe
+opens is registered with an absolute deadline, and a single thread shuts it down when
+the deadline passes or the run is cancelled; the blocked call then returns at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+class Cancelled(Exception):
+    """The run was cancelled, or its deadline passed, while a probe was working."""
+
+
+class SocketWatchdog:
+    """Shuts sockets down at their deadline, or all of them at once on cancel."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Condition()
+        self._heap: list[tuple[float, int]] = []
+        self._sockets: dict[int, socket.socket] = {}
+        self._ids = itertools.count()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+
+    def _ensure_thread(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._loop, name="clearsight-watchdog", daemon=True
+            )
+            self._thread.start()
+
+    @contextlib.contextmanager
+    def guard(self, sock: socket.socket, deadline: float) -> Iterator[None]:
+        """While inside, ``sock`` is shut down when ``deadline`` (monotonic) passes."""
+        token = self.register(sock, deadline)
+        try:
+            yield
+        finally:
+            self.unregister(token)
+
+    def register(self, sock: socket.socket, deadline: float) -> int:
+        with self._lock:
+            token = next(self._ids)
+            if self._stopped:
+                _shutdown(sock)
+            self._sockets[token] = sock
+            heapq.heappush(self._heap, (deadline, token))
+            self._ensure_thread()
+            self._lock.notify()
+            return token
+
+    def unregister(self, token: int) -> None:
+        with self._lock:
+            self._sockets.pop(token, None)
+
+    def shutdown_all(self) -> None:
+        """Cancel: unblock every registered socket now, and any registered later."""
+        with self._lock:
+            self._stopped = True
+            sockets = list(self._sockets.values())
+            self._sockets.clear()
+            self._lock.notify()
+        for sock in sockets:
+            _shutdown(sock)
+
+    def _loop(self) -> None:
+        while True:
+            expired: list[socket.socket] = []
+            with self._lock:
+                now = time.monotonic()
+                while self._heap and (
+                    self._heap[0][0] <= now or self._heap[0][1] not in self._sockets
+                ):
+                    _, token = heapq.heappop(self._heap)
+                    sock = self._sockets.pop(token, None)
+                    if sock is not None:
+                        expired.append(sock)
+                if not expired:
+                    wait = self._heap[0][0] - now if self._heap else 1.0
+                    self._lock.wait(timeout=min(max(wait, 0.005), 1.0))
+            for sock in expired:
+                _shutdown(sock)
+
+
+def _shutdown(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+@dataclass
+class ProbeContext:
+    """Time limits and cancellation shared by every probe of one run."""
+
+    timeout_s: float
+    deadline: float  # monotonic time at which the whole run stops
+    started: float = field(default_factory=time.monotonic)
+    cancel_event: threading.Event = field(default_factory=threading.Event)
+    watchdog: SocketWatchdog = field(default_factory=SocketWatchdog)
+
+    def elapsed_s(self) -> float:
+        """Seconds since the run started (for ``started_s`` fields)."""
+        return round(time.monotonic() - self.started, 4)
+
+    def op_deadline(self, timeout_s: float | None = None) -> float:
+        """The absolute deadline of one operation starting now."""
+        limit = self.timeout_s if timeout_s is None else timeout_s
+        return min(time.monotonic() + limit, self.deadline)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def check(self) -> None:
+        """Raise ``Cancelled`` when the run is cancelled or out of time."""
+        if self.cancel_event.is_set() or time.monotonic() >= self.deadline:
+            raise Cancelled()
+
+    def cancel(self) -> None:
+        self.cancel_event.set()
+        self.watchdog.shutdown_all()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True when cancelled meanwhile."""
+        return self.cancel_event.wait(timeout=max(0.0, min(seconds, self.remaining())))
+
+
+def elapsed_ms(since: float) -> float:
+    return round((time.monotonic() - since) * 1000.0, 2)
+
+
+def probe_failure(ctx: ProbeContext, exc: BaseException) -> str:
+    """The failure name for ``exc``, telling a cancel or the run's deadline apart."""
+    from clearsight.probes import failures
+
+    if ctx.cancelled:
+        return failures.CANCELLED
+    if isinstance(exc, Cancelled):
+        return failures.DEADLINE
+    name = failures.failure_name(exc)
+    if name in (failures.UNKNOWN, failures.EOF, failures.TIMEOUT) and ctx.remaining() <= 0:
+        return failures.DEADLINE
+    return name

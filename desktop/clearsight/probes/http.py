@@ -1,0 +1,464 @@
+"""HTTP(S) requests through requests, pinned to one address, without environment proxies.
+
+Pinning matters: the direct measurement must use the address that passed the TCP check,
+not whatever a second lookup returns, and must never go through a proxy the user set
+in the environment (DESIGN.md, "HTTP"). A whole request (connect, handshake, headers and
+the bounded body) has one deadline, enforced by the socket watchdog, so a server that
+drips one byte a second or never stops sending cannot hold the run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import socket
+import ssl
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from clearsight import __version__
+from clearsight.probes import failures
+from clearsight.probes.context import ProbeContext, elapsed_ms, probe_failure
+from clearsight.probes.records import HttpFetch, Redirect
+
+MAX_BODY_BYTES = 64 * 1024  # enough to see a freeze after ~16 KB
+MAX_PREFIX_CHARS = 2048
+MAX_REDIRECTS = 5
+USER_AGENT = f"Mozilla/5.0 (compatible; Clearsight/{__version__}; +network-diagnostics)"
+SHOWN_HEADERS = ("server", "location", "content-type", "content-length", "date", "via")
+_TITLE = re.compile(rb"<title[^>]*>(.{0,300}?)</title", re.IGNORECASE | re.DOTALL)
+
+
+@dataclass
+class _Watch:
+    """The sockets of one request, each shut down at the request's deadline."""
+
+    ctx: ProbeContext
+    deadline: float
+    tokens: list[int] = field(default_factory=list)
+
+    def adopt(self, sock: socket.socket) -> None:
+        self.tokens.append(self.ctx.watchdog.register(sock, self.deadline))
+
+    def release(self) -> None:
+        for token in self.tokens:
+            self.ctx.watchdog.unregister(token)
+
+
+def _watched(base: type[HTTPConnection], watch: _Watch) -> type[HTTPConnection]:
+    class WatchedConnection(base):  # type: ignore[valid-type,misc]
+        def _new_conn(self) -> socket.socket:
+            sock: socket.socket = super()._new_conn()
+            watch.adopt(sock)
+            return sock
+
+    return WatchedConnection
+
+
+class PinnedAdapter(HTTPAdapter):
+    """Sends every request of a session to one (address, port), whatever the URL's host."""
+
+    def __init__(self, pool: HTTPConnectionPool) -> None:
+        super().__init__(max_retries=0)
+        self._pool = pool
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: Any,
+        proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> HTTPConnectionPool:
+        return self._pool
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """The pool's SSL context decides trust; requests must not load certifi into it."""
+
+    def close(self) -> None:
+        super().close()
+        self._pool.close()
+
+
+def _pool(
+    scheme: str,
+    address: str,
+    port: int,
+    ssl_context: ssl.SSLContext | None,
+    server_name: str,
+    watch: _Watch,
+    timeout: float,
+) -> HTTPConnectionPool:
+    pool_timeout = urllib3.Timeout(connect=timeout, read=timeout)
+    if scheme == "https":
+        assert ssl_context is not None
+        return _https_pool(address, port, pool_timeout, ssl_context, server_name, watch)
+    pool = HTTPConnectionPool(address, port, timeout=pool_timeout, maxsize=1, retries=False)
+    pool.ConnectionCls = _watched(HTTPConnection, watch)
+    return pool
+
+
+def _https_pool(
+    address: str,
+    port: int,
+    timeout: urllib3.Timeout,
+    ssl_context: ssl.SSLContext,
+    server_name: str,
+    watch: _Watch,
+) -> HTTPSConnectionPool:
+    pool = HTTPSConnectionPool(
+        address,
+        port,
+        timeout=timeout,
+        maxsize=1,
+        retries=False,
+        ssl_context=ssl_context,
+        cert_reqs=ssl_context.verify_mode,
+        server_hostname=server_name,
+    )
+    pool.ConnectionCls = _watched(HTTPSConnection, watch)  # type: ignore[assignment]
+    return pool
+
+
+def _pinned_session(
+    ctx: ProbeContext,
+    url: str,
+    address: str,
+    ssl_context: ssl.SSLContext | None,
+    server_name: str,
+    deadline: float,
+) -> tuple[requests.Session, _Watch]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    watch = _Watch(ctx, deadline)
+    session = requests.Session()
+    session.trust_env = False  # no environment proxies, no .netrc
+    timeout = max(0.05, deadline - time.monotonic())
+    adapter = PinnedAdapter(_pool(scheme, address, port, ssl_context, server_name, watch, timeout))
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session, watch
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """A small response read whole (DNS-over-HTTPS answers, trace pages)."""
+
+    status: int | None
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    failure: str | None
+    elapsed_ms: float
+
+
+def fetch_bytes(
+    ctx: ProbeContext,
+    url: str,
+    address: str,
+    *,
+    ssl_context: ssl.SSLContext | None,
+    accept: str = "*/*",
+    max_body: int = MAX_BODY_BYTES,
+    timeout_s: float | None = None,
+) -> RawResponse:
+    """GET ``url`` at ``address``, no redirects; the body up to ``max_body`` bytes."""
+    start = time.monotonic()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    deadline = ctx.op_deadline(timeout_s)
+    session, watch = _pinned_session(ctx, url, address, ssl_context, host, deadline)
+    try:
+        ctx.check()
+        remaining = max(0.05, deadline - time.monotonic())
+        response = session.get(
+            url,
+            headers={
+                "Host": _host_header(host, scheme, port),
+                "User-Agent": USER_AGENT,
+                "Accept": accept,
+                "Accept-Encoding": "identity",
+            },
+            allow_redirects=False,
+            stream=True,
+            timeout=(remaining, remaining),
+        )
+        body = _read_body(ctx, response, max_body, deadline, keep=max_body)
+        response.close()
+        headers = tuple((k.lower(), str(v)[:300]) for k, v in list(response.headers.items())[:50])
+        return RawResponse(
+            response.status_code, headers, bytes(body.data), body.failure, elapsed_ms(start)
+        )
+    except Exception as exc:
+        return RawResponse(None, (), b"", _request_failure(ctx, exc), elapsed_ms(start))
+    finally:
+        watch.release()
+        with contextlib.suppress(Exception):
+            session.close()
+
+
+def _host_header(host: str, scheme: str, port: int) -> str:
+    default = 443 if scheme == "https" else 80
+    shown = f"[{host}]" if ":" in host else host
+    return shown if port == default else f"{shown}:{port}"
+
+
+@dataclass
+class _Body:
+    data: bytearray = field(default_factory=bytearray)
+    total: int = 0
+    complete: bool = False
+    stalled: bool = False
+    failure: str | None = None
+
+
+def _read_body(
+    ctx: ProbeContext,
+    response: requests.Response,
+    limit: int,
+    deadline: float,
+    keep: int = MAX_PREFIX_CHARS * 2,
+) -> _Body:
+    body = _Body()
+    raw = response.raw
+    while body.total < limit:
+        try:
+            chunk = raw.read1(min(16384, limit - body.total), decode_content=False)
+        except Exception as exc:
+            body.failure = probe_failure(ctx, exc)
+            if body.failure == failures.UNKNOWN:
+                body.failure = failures.HTTP_PROTOCOL_ERROR
+            body.stalled = body.total > 0 and body.failure in (
+                failures.TIMEOUT,
+                failures.DEADLINE,
+                failures.EOF,
+                failures.CONNECTION_RESET,
+                failures.HTTP_PROTOCOL_ERROR,
+            )
+            return body
+        if not chunk:
+            if ctx.cancelled:
+                body.failure = failures.CANCELLED
+            elif time.monotonic() >= deadline - 0.01:
+                # The watchdog shut the socket at the request's deadline: the body stalled.
+                body.failure = failures.DEADLINE if ctx.remaining() <= 0 else failures.TIMEOUT
+                body.stalled = body.total > 0
+            else:
+                body.complete = True
+            return body
+        body.total += len(chunk)
+        if len(body.data) < keep:
+            body.data.extend(chunk[: keep - len(body.data)])
+    return body
+
+
+def fetch(
+    ctx: ProbeContext,
+    url: str,
+    address: str,
+    *,
+    ssl_context: ssl.SSLContext | None,
+    server_name: str | None = None,
+    control: bool = False,
+    max_body: int = MAX_BODY_BYTES,
+    follow_redirects: bool = True,
+    timeout_s: float | None = None,
+) -> HttpFetch:
+    """GET ``url`` at ``address``. Same-host redirects are followed (pinned, bounded); a
+    redirect to another host is recorded, not followed (that would need a second lookup)."""
+    started_s = ctx.elapsed_s()
+    start = time.monotonic()
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    sni = server_name or host
+    deadline = ctx.op_deadline(timeout_s)
+    redirects: list[Redirect] = []
+    current = url
+    result = HttpFetch(url=url, host=host, address=address, port=port, control=control)
+    session, watch = _pinned_session(ctx, url, address, ssl_context, sni, deadline)
+    try:
+        for _hop in range(MAX_REDIRECTS + 1):
+            ctx.check()
+            hop_parts = urlsplit(current)
+            headers = {
+                "Host": _host_header(host, scheme, port),
+                "User-Agent": USER_AGENT,
+                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                "Accept-Encoding": "identity",
+                "Connection": "close",
+            }
+            remaining = max(0.05, deadline - time.monotonic())
+            response = session.get(
+                current,
+                headers=headers,
+                allow_redirects=False,
+                stream=True,
+                timeout=(remaining, remaining),
+                verify=True,
+            )
+            ttfb = elapsed_ms(start)
+            location = response.headers.get("location")
+            if response.is_redirect and location and follow_redirects:
+                target = urljoin(current, location[:2000])
+                target_parts = urlsplit(target)
+                redirects.append(Redirect(response.status_code, target))
+                response.close()
+                same_origin = (
+                    (target_parts.hostname or "").lower() == host
+                    and (target_parts.scheme or scheme) == scheme
+                    and (target_parts.port or port) == port
+                )
+                if same_origin and len(redirects) <= MAX_REDIRECTS:
+                    current = target
+                    continue
+                if same_origin:
+                    return _result(
+                        result,
+                        redirects,
+                        failure=failures.TOO_MANY_REDIRECTS,
+                        start=start,
+                        started_s=started_s,
+                    )
+                # Another host: record where it leads and stop here.
+                return _finish(
+                    result,
+                    response,
+                    _Body(complete=True),
+                    redirects,
+                    target,
+                    ttfb,
+                    start,
+                    started_s,
+                )
+            body = _read_body(ctx, response, max_body, deadline)
+            response.close()
+            return _finish(
+                result, response, body, redirects, hop_parts.geturl(), ttfb, start, started_s
+            )
+        return _result(
+            result, redirects, failure=failures.TOO_MANY_REDIRECTS, start=start, started_s=started_s
+        )
+    except Exception as exc:
+        return _result(
+            result, redirects, failure=_request_failure(ctx, exc), start=start, started_s=started_s
+        )
+    finally:
+        watch.release()
+        with contextlib.suppress(Exception):
+            session.close()
+
+
+def _request_failure(ctx: ProbeContext, exc: BaseException) -> str:
+    """Dig the socket or TLS error out of requests' and urllib3's wrappers."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError | ssl.SSLError) and not isinstance(
+            current, requests.RequestException
+        ):
+            name = probe_failure(ctx, current)
+            if name != failures.UNKNOWN:
+                return name
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            current = reason
+            continue
+        args = getattr(current, "args", ())
+        nested = next((a for a in args if isinstance(a, BaseException)), None)
+        current = nested or current.__cause__ or current.__context__
+    name = probe_failure(ctx, exc)
+    if isinstance(exc, requests.exceptions.Timeout | urllib3.exceptions.TimeoutError):
+        return failures.DEADLINE if ctx.remaining() <= 0 else failures.TIMEOUT
+    if name == failures.UNKNOWN and isinstance(
+        exc, requests.exceptions.ConnectionError | urllib3.exceptions.ProtocolError
+    ):
+        text = str(exc).lower()
+        if "reset" in text:
+            return failures.CONNECTION_RESET
+        if "remote end closed" in text or "aborted" in text:
+            return failures.EOF
+        return failures.HTTP_PROTOCOL_ERROR
+    return name
+
+
+def _result(
+    base: HttpFetch,
+    redirects: list[Redirect],
+    *,
+    failure: str,
+    start: float,
+    started_s: float,
+) -> HttpFetch:
+    return HttpFetch(
+        url=base.url,
+        host=base.host,
+        address=base.address,
+        port=base.port,
+        control=base.control,
+        redirects=tuple(redirects),
+        failure=failure,
+        elapsed_ms=elapsed_ms(start),
+        started_s=started_s,
+    )
+
+
+def _finish(
+    base: HttpFetch,
+    response: requests.Response,
+    body: _Body,
+    redirects: list[Redirect],
+    final_url: str,
+    ttfb: float,
+    start: float,
+    started_s: float,
+) -> HttpFetch:
+    headers = tuple(
+        (name, str(response.headers[name])[:300])
+        for name in SHOWN_HEADERS
+        if name in response.headers
+    )
+    prefix_bytes = bytes(body.data)
+    title_match = _TITLE.search(prefix_bytes)
+    title = (
+        " ".join(title_match.group(1).decode("utf-8", "replace").split())[:200]
+        if title_match
+        else None
+    )
+    encoding = response.encoding or "utf-8"
+    try:
+        prefix = prefix_bytes.decode(encoding, "replace")[:MAX_PREFIX_CHARS]
+    except LookupError:
+        prefix = prefix_bytes.decode("utf-8", "replace")[:MAX_PREFIX_CHARS]
+    return HttpFetch(
+        url=base.url,
+        host=base.host,
+        address=base.address,
+        port=base.port,
+        control=base.control,
+        status=response.status_code,
+        headers=headers,
+        redirects=tuple(redirects),
+        final_url=final_url,
+        body_bytes=body.total,
+        body_complete=body.complete,
+        stalled=body.stalled,
+        body_prefix=prefix,
+        title=title,
+        failure=body.failure,
+        ttfb_ms=ttfb,
+        elapsed_ms=elapsed_ms(start),
+        started_s=started_s,
+    )
