@@ -1,0 +1,132 @@
+"""Diagnosis: a pure function from observations to verdicts and findings.
+
+It reads only observations (never the network, the clock or the profile file), so a
+saved report diagnoses again identically and every rule is tested from tables.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable
+from typing import Any
+
+from clearsight.diagnosis.evidence import Evidence
+from clearsight.diagnosis.model import DIAGNOSIS_VERSION, Diagnosis, Finding, ServiceVerdict
+from clearsight.diagnosis.network_rules import network_findings, network_summary
+from clearsight.diagnosis.service_rules import Context, UrlResult, judge_service
+from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
+from clearsight.probes.records import Observation
+
+CLOCK_TOLERANCE_S = 3600.0
+
+
+def diagnose(observations: Iterable[Observation]) -> Diagnosis:
+    ev = Evidence.index(observations)
+    skew = ev.clock_skew_s()
+    clock_wrong = skew is not None and abs(skew) > CLOCK_TOLERANCE_S
+    captive = _captive_portal(ev)
+    plan_services = ev.plan.services if ev.plan else ()
+    # "Blackholed" needs some foreign host to be answering meanwhile (DESIGN.md, "Flakiness").
+    foreign_tcp = any(
+        a.failure is None
+        for (address, _), attempts in ev.tcp.items()
+        if not _is_domestic_address(ev, address)
+        for a in attempts
+    ) or any(d.http_status is not None for ds in ev.doh.values() for d in ds)
+    ctx = Context(
+        clock_wrong=clock_wrong,
+        captive_portal=captive is not None,
+        foreign_tcp_works=foreign_tcp,
+        domestic_median_ms=_domestic_median(ev),
+    )
+    verdicts: list[ServiceVerdict] = []
+    details: dict[str, UrlResult] = {}
+    for service in plan_services:
+        verdict, detail = judge_service(ev, service, ctx)
+        verdicts.append(verdict)
+        details[service.id] = detail
+    findings = network_findings(ev, verdicts, details, ctx, skew, captive)
+    status = _status(ev, verdicts, findings)
+    blocked = [v for v in verdicts if v.verdict in BLOCKING_VERDICTS]
+    summary_params: dict[str, Any] = {
+        "blocked_count": len(blocked),
+        "service_count": len(verdicts),
+        "blocked": [v.name for v in blocked[:6]],
+    }
+    return Diagnosis(
+        status=status,
+        services=tuple(verdicts),
+        findings=tuple(findings),
+        summary_params=summary_params,
+        network=network_summary(ev),
+        version=DIAGNOSIS_VERSION,
+    )
+
+
+def _hosts(urls: tuple[str, ...]) -> list[str]:
+    from urllib.parse import urlsplit
+
+    return [(urlsplit(u).hostname or "") for u in urls]
+
+
+def _is_domestic_address(ev: Evidence, address: str) -> bool:
+    if ev.plan is None:
+        return False
+    for service in ev.plan.services:
+        if not service.domestic:
+            continue
+        for host in _hosts(service.urls):
+            for qtype in ("A", "AAAA"):
+                query = ev.system_dns.get((host.lower(), qtype))
+                if query is not None and address in query.addresses:
+                    return True
+    return False
+
+
+def _domestic_median(ev: Evidence) -> float | None:
+    if ev.plan is None:
+        return None
+    times: list[float] = []
+    for service in ev.plan.services:
+        if not service.domestic:
+            continue
+        for host in _hosts(service.urls):
+            for (fetch_host, _), fetches in ev.http.items():
+                if fetch_host == host.lower():
+                    times.extend(
+                        f.elapsed_ms for f in fetches if f.status is not None and f.elapsed_ms
+                    )
+    return statistics.median(times) if times else None
+
+
+def _captive_portal(ev: Evidence) -> dict[str, Any] | None:
+    """A login page in the way: some check answered, wrongly, and none answered right."""
+    if any(c.matched for c in ev.captive):
+        return None
+    for check in ev.captive:
+        if check.status is not None and not check.matched:
+            return {"url": check.url, "location": check.location or ""}
+    return None
+
+
+def _status(ev: Evidence, verdicts: list[ServiceVerdict], findings: list[Finding]) -> str:
+    codes = {f.code for f in findings}
+    if "offline" in codes:
+        return "offline"
+    if "captive_portal" in codes:
+        return "captive_portal"
+    if ev.plan is None:
+        return "inconclusive"
+    if any(v.verdict in BLOCKING_VERDICTS for v in verdicts):
+        return "blocked"
+    inconclusive = [v for v in verdicts if v.verdict == "inconclusive"]
+    if "clock_wrong" in codes or (verdicts and len(inconclusive) * 2 > len(verdicts)):
+        return "inconclusive"
+    if any(v.verdict != "reachable" for v in verdicts):
+        return "degraded"
+    if any(f.severity in ("warning", "problem") for f in findings):
+        return "degraded"
+    return "ok"
+
+
+__all__ = ["DIAGNOSIS_VERSION", "Diagnosis", "Finding", "ServiceVerdict", "diagnose"]

@@ -1,0 +1,170 @@
+"""Is the system resolver's answer for a name genuine? (DESIGN.md, "Ground rules: DNS")
+
+Evidence, strongest first: a valid certificate for the name at a returned address
+(decisive, whatever the address range); an answer heard from an injection-probe address
+(injected); several differing replies to one query (injected); agreement with the DoH
+reference or the service's known networks; a forged-pool match (supports, never decides
+alone); bogus addresses. When the local answer differs from the reference, the
+reference's addresses present a valid certificate and the local ones do not (or cannot be
+reached), the local answer is forged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from clearsight.diagnosis import addresses as addr
+from clearsight.diagnosis.evidence import Evidence
+from clearsight.probes import failures
+
+CERT_PROBLEMS = frozenset({"untrusted", "name_mismatch", "expired", "not_yet_valid"})
+
+
+@dataclass(frozen=True)
+class DnsJudgement:
+    status: str  # ok | forged | failed | unverified | nonexistent
+    reason: str
+    failure: str | None = None
+    local: tuple[str, ...] = ()  # the system resolver's first answers (both families)
+    reference: tuple[str, ...] = ()  # the DoH reference's answers
+    genuine: tuple[str, ...] = ()  # addresses known to be the service's own
+    injected: tuple[str, ...] = ()
+    pool_matches: tuple[str, ...] = ()
+    all_replies: dict[str, list[list[str]]] = field(default_factory=dict)
+
+
+def _local(ev: Evidence, name: str) -> tuple[tuple[str, ...], str | None, bool]:
+    """(addresses of the first usable replies, failure, several differing replies?)"""
+    found: list[str] = []
+    failure: str | None = None
+    differing = False
+    for qtype in ("A", "AAAA"):
+        query = ev.system_dns.get((name, qtype))
+        if query is None:
+            continue
+        found.extend(query.addresses)
+        if qtype == "A" or failure is None:
+            failure = failure or query.failure
+        answer_sets = {
+            frozenset(r.addresses) for r in query.replies if r.malformed is None and r.addresses
+        }
+        if len(answer_sets) > 1:
+            differing = True
+    if found:
+        failure = None
+    return tuple(dict.fromkeys(found)), failure, differing
+
+
+def _reference(ev: Evidence, name: str) -> tuple[tuple[str, ...], bool, bool]:
+    """(the reference's addresses, did it answer at all, does it say NXDOMAIN)"""
+    found: list[str] = []
+    answered = False
+    nxdomain = False
+    for qtype in ("A", "AAAA"):
+        record = ev.doh_answer(name, qtype)
+        if record is None:
+            continue
+        answered = True
+        found.extend(record.addresses)
+        nxdomain = nxdomain or record.rcode == "NXDOMAIN"
+    return tuple(dict.fromkeys(found)), answered, nxdomain and not found
+
+
+def _serves_another_site(ev: Evidence, address: str, port: int, name: str) -> bool:
+    """A certificate from a trusted authority, for another name: the address is someone
+    else's (OpenSSL checks the chain before the name, so ``name_mismatch`` means trusted)."""
+    handshake = ev.tls.get((address, port, name))
+    return handshake is not None and handshake.verify == "name_mismatch"
+
+
+def _bad_or_unreachable(ev: Evidence, address: str, port: int, name: str) -> bool:
+    handshake = ev.tls.get((address, port, name))
+    if handshake is not None:
+        return handshake.verify in CERT_PROBLEMS or handshake.failure is not None
+    return ev.tcp_ok(address, port) is False
+
+
+def judge_dns(
+    ev: Evidence, name: str, port: int, known_networks: tuple[str, ...], with_tls: bool
+) -> DnsJudgement:
+    name = name.lower()
+    if addr.parse(name) is not None:
+        return DnsJudgement("ok", "address_literal", local=(name,), genuine=(name,))
+    local, failure, differing = _local(ev, name)
+    reference, ref_answered, ref_nxdomain = _reference(ev, name)
+    injected_all = ev.injected_answers(name)
+    replies = {
+        qtype: [list(r.addresses) for r in q.replies if r.malformed is None]
+        for qtype in ("A", "AAAA")
+        if (q := ev.system_dns.get((name, qtype))) is not None
+    }
+    base = {"reference": reference, "all_replies": replies}
+    ref_genuine = tuple(
+        a for a in reference if with_tls and ev.valid_certificate(a, port, name)
+    ) or (reference if not with_tls else ())
+
+    if not local:
+        if failure is None:
+            failure = failures.NOT_RUN
+        if ref_nxdomain and failure == failures.NXDOMAIN:
+            return DnsJudgement("nonexistent", "reference_nxdomain", failure, **base)  # type: ignore[arg-type]
+        exists = bool(reference) or bool(known_networks)
+        if exists:
+            return DnsJudgement(
+                "failed",
+                "reference_has_answer" if reference else "known_networks",
+                failure,
+                genuine=reference,
+                **base,  # type: ignore[arg-type]
+            )
+        return DnsJudgement("unverified_failed", "no_reference", failure, **base)  # type: ignore[arg-type]
+
+    valid_local = tuple(a for a in local if with_tls and ev.valid_certificate(a, port, name))
+    pool = tuple(a for a in local if addr.in_forged_pool(a))
+    common = {
+        "local": local,
+        "pool_matches": pool,
+        **base,
+    }
+    if valid_local:
+        return DnsJudgement("ok", "valid_certificate", genuine=valid_local, **common)  # type: ignore[arg-type]
+    injected = tuple(a for a in local if a in injected_all)
+    if injected:
+        return DnsJudgement(
+            "forged",
+            "injected_on_path",
+            injected=injected,
+            genuine=ref_genuine,
+            **common,  # type: ignore[arg-type]
+        )
+    if differing:
+        return DnsJudgement("forged", "several_replies", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+    reference_public = any(not addr.is_private(a) for a in reference)
+    if any(addr.is_bogus(a, name) for a in local) or (
+        reference_public and all(addr.is_private(a) for a in local)
+    ):
+        return DnsJudgement("forged", "bogus_address", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+    agrees = [a for a in local if a in reference or addr.in_networks(a, known_networks)]
+    if agrees:
+        return DnsJudgement("ok", "agrees_with_reference", genuine=tuple(agrees), **common)  # type: ignore[arg-type]
+    unreachable_or_bad = all(_bad_or_unreachable(ev, a, port, name) for a in local)
+    if ref_genuine and with_tls and unreachable_or_bad:
+        return DnsJudgement("forged", "reference_verified", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+    other_site = with_tls and all(_serves_another_site(ev, a, port, name) for a in local)
+    if other_site and (pool or reference):
+        return DnsJudgement("forged", "address_of_another_site", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+    if pool and (
+        reference
+        or other_site
+        or any(
+            (h := ev.tls.get((a, port, name))) is not None and h.verify in CERT_PROBLEMS
+            for a in pool
+        )
+    ):
+        return DnsJudgement("forged", "forged_pool", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+    if pool or other_site:
+        return DnsJudgement("unverified", "forged_pool_unconfirmed", **common)  # type: ignore[arg-type]
+    if ev.injection_probed(name) or ref_answered:
+        # No sign of forgery where forgery would show: treat the answer as the service's.
+        return DnsJudgement("ok", "no_sign_of_forgery", genuine=local, **common)  # type: ignore[arg-type]
+    return DnsJudgement("unverified", "no_reference", **common)  # type: ignore[arg-type]

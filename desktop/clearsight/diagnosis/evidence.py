@@ -1,0 +1,145 @@
+"""The observations of one run, indexed the way the rules look them up."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from clearsight.probes.records import (
+    CaptiveCheck,
+    ClockCheck,
+    DnsQuery,
+    DohQuery,
+    ExitCheck,
+    HttpFetch,
+    NetworkEnvironment,
+    Observation,
+    RunPlan,
+    TcpConnect,
+    TlsHandshake,
+    Unfinished,
+)
+
+
+@dataclass
+class Evidence:
+    plan: RunPlan | None = None
+    network: NetworkEnvironment | None = None
+    system_dns: dict[tuple[str, str], DnsQuery] = field(default_factory=dict)
+    resolver_dns: list[DnsQuery] = field(default_factory=list)
+    injection: list[DnsQuery] = field(default_factory=list)
+    nxdomain_probe: list[DnsQuery] = field(default_factory=list)
+    doh: dict[tuple[str, str], list[DohQuery]] = field(default_factory=lambda: defaultdict(list))
+    tcp: dict[tuple[str, int], list[TcpConnect]] = field(default_factory=lambda: defaultdict(list))
+    control: dict[tuple[str, int], TlsHandshake] = field(default_factory=dict)
+    tls: dict[tuple[str, int, str], TlsHandshake] = field(default_factory=dict)
+    http: dict[tuple[str, str], list[HttpFetch]] = field(default_factory=lambda: defaultdict(list))
+    http_control: dict[tuple[str, str], HttpFetch] = field(default_factory=dict)
+    clocks: list[ClockCheck] = field(default_factory=list)
+    captive: list[CaptiveCheck] = field(default_factory=list)
+    exits: list[ExitCheck] = field(default_factory=list)
+    unfinished: list[Unfinished] = field(default_factory=list)
+
+    @classmethod
+    def index(cls, observations: Iterable[Observation]) -> Evidence:
+        ev = cls()
+        for obs in observations:
+            if isinstance(obs, RunPlan):
+                ev.plan = obs
+            elif isinstance(obs, NetworkEnvironment):
+                ev.network = obs
+            elif isinstance(obs, DnsQuery):
+                if obs.role == "system":
+                    ev.system_dns.setdefault((obs.name.lower(), obs.qtype), obs)
+                elif obs.role == "resolver":
+                    ev.resolver_dns.append(obs)
+                elif obs.role == "injection_probe":
+                    ev.injection.append(obs)
+                elif obs.role == "nxdomain_probe":
+                    ev.nxdomain_probe.append(obs)
+            elif isinstance(obs, DohQuery):
+                ev.doh[(obs.name.lower(), obs.qtype)].append(obs)
+            elif isinstance(obs, TcpConnect):
+                ev.tcp[(obs.address, obs.port)].append(obs)
+            elif isinstance(obs, TlsHandshake):
+                if obs.control:
+                    ev.control.setdefault((obs.address, obs.port), obs)
+                else:
+                    ev.tls.setdefault((obs.address, obs.port, obs.server_name.lower()), obs)
+            elif isinstance(obs, HttpFetch):
+                if obs.control:
+                    ev.http_control.setdefault((obs.host, obs.address), obs)
+                else:
+                    ev.http[(obs.host, obs.address)].append(obs)
+            elif isinstance(obs, ClockCheck):
+                ev.clocks.append(obs)
+            elif isinstance(obs, CaptiveCheck):
+                ev.captive.append(obs)
+            elif isinstance(obs, ExitCheck):
+                ev.exits.append(obs)
+            elif isinstance(obs, Unfinished):
+                ev.unfinished.append(obs)
+        return ev
+
+    # ------------------------------------------------------------------ lookups
+    def doh_answer(self, name: str, qtype: str) -> DohQuery | None:
+        """The reference's answer: the first DoH query that got a DNS answer."""
+        for record in self.doh.get((name, qtype), ()):
+            if record.rcode is not None:
+                return record
+        return None
+
+    def tcp_ok(self, address: str, port: int) -> bool | None:
+        """True: connected; False: every attempt failed; None: not tried."""
+        attempts = self.tcp.get((address, port))
+        if not attempts:
+            return None
+        return any(a.failure is None for a in attempts)
+
+    def tcp_failure(self, address: str, port: int) -> str | None:
+        attempts = self.tcp.get((address, port))
+        if not attempts or any(a.failure is None for a in attempts):
+            return None
+        return attempts[-1].failure
+
+    def valid_certificate(self, address: str, port: int, name: str) -> bool:
+        handshake = self.tls.get((address, port, name))
+        return handshake is not None and (handshake.verify == "ok" or handshake.os_verify == "ok")
+
+    def injected_answers(self, name: str) -> set[str]:
+        found: set[str] = set()
+        for query in self.injection:
+            if query.name.lower() == name:
+                for reply in query.replies:
+                    found.update(reply.addresses)
+        return found
+
+    def injection_probed(self, name: str) -> bool:
+        return any(q.name.lower() == name for q in self.injection)
+
+    def clock_skew_s(self) -> float | None:
+        skews = [c.skew_s for c in self.clocks if c.skew_s is not None]
+        return statistics.median(skews) if skews else None
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.plan.services) if self.plan else ()
+
+    @property
+    def unfinished_services(self) -> set[str]:
+        return {sid for u in self.unfinished for sid in u.services}
+
+    def any_response(self) -> bool:
+        """Did anything at all answer? (Not: offline.)"""
+        if any(a.failure is None for attempts in self.tcp.values() for a in attempts):
+            return True
+        for query in [*self.system_dns.values(), *self.resolver_dns]:
+            if any(r.malformed is None for r in query.replies):
+                return True
+        if any(d.http_status is not None for ds in self.doh.values() for d in ds):
+            return True
+        if any(c.status is not None for c in self.captive):
+            return True
+        return any(e.ip is not None for e in self.exits)

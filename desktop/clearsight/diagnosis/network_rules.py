@@ -1,0 +1,304 @@
+"""Findings about the network as a whole: offline, portal, clock, DNS, TLS, IPv6."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clearsight.diagnosis import addresses as addr
+from clearsight.diagnosis.evidence import Evidence
+from clearsight.diagnosis.model import Finding, ServiceVerdict
+from clearsight.diagnosis.service_rules import Context, UrlResult
+from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
+from clearsight.probes import failures
+
+UNREACHABLE = frozenset(
+    {
+        failures.TIMEOUT,
+        failures.CONNECTION_REFUSED,
+        failures.HOST_UNREACHABLE,
+        failures.NETWORK_UNREACHABLE,
+        failures.ADDRESS_UNAVAILABLE,
+    }
+)
+
+
+def network_findings(
+    ev: Evidence,
+    verdicts: list[ServiceVerdict],
+    details: dict[str, UrlResult],
+    ctx: Context,
+    skew: float | None,
+    captive: dict[str, Any] | None,
+) -> list[Finding]:
+    found: list[Finding] = []
+    if ev.plan is not None and not ev.any_response():
+        found.append(Finding("offline", "problem"))
+        found.extend(_unfinished(ev))
+        return found
+    if captive is not None:
+        found.append(Finding("captive_portal", "problem", params=captive))
+    if ctx.clock_wrong and skew is not None:
+        found.append(
+            Finding("clock_wrong", "problem", params={"skew_hours": round(abs(skew) / 3600)})
+        )
+    found.extend(_dns_findings(ev, verdicts, details))
+    found.extend(_tls_findings(verdicts, details))
+    found.extend(_blocking_findings(verdicts, details))
+    found.extend(_ipv6(ev, verdicts))
+    found.extend(_unfinished(ev))
+    return found
+
+
+def _unfinished(ev: Evidence) -> list[Finding]:
+    out: list[Finding] = []
+    for record in ev.unfinished:
+        if record.checks or record.reason.startswith("internal_error"):
+            out.append(
+                Finding(
+                    "checks_unfinished",
+                    "warning",
+                    subjects=record.services,
+                    params={"count": len(record.checks), "reason": record.reason},
+                )
+            )
+    return out
+
+
+def _dns_findings(
+    ev: Evidence, verdicts: list[ServiceVerdict], details: dict[str, UrlResult]
+) -> list[Finding]:
+    out: list[Finding] = []
+    domestic_hosts = {
+        h
+        for s in (ev.plan.services if ev.plan else ())
+        if s.domestic
+        for h in (u.split("/")[2].split(":")[0].lower() for u in s.urls if "//" in u)
+    }
+    # Injection probe: any answer from an address that runs no DNS server.
+    intercepted = [q for q in ev.injection if q.name.lower() in domestic_hosts and q.addresses]
+    if intercepted:
+        out.append(
+            Finding(
+                "dns_intercepted",
+                "warning",
+                params={"probe_address": intercepted[0].server},
+            )
+        )
+    else:
+        injected = [
+            q
+            for q in ev.injection
+            if q.name.lower() not in domestic_hosts and any(r.addresses for r in q.replies)
+        ]
+        if injected:
+            names = sorted({q.name for q in injected})
+            out.append(
+                Finding(
+                    "dns_injection_on_path",
+                    "problem",
+                    subjects=_services_for_hosts(ev, names),
+                    params={"names": names[:8], "probe_address": injected[0].server},
+                )
+            )
+    # The system resolver itself lies: forged answers not explained by injection.
+    lying = [
+        v
+        for v in verdicts
+        if v.verdict == "dns_tampered"
+        and details[v.id].evidence["dns"]["reason"] != "injected_on_path"
+        and not ev.injected_answers(str(v.evidence.get("host") or ""))
+    ]
+    if lying:
+        forged_addresses = sorted(
+            {a for v in lying for a in details[v.id].evidence["dns"]["answers"]}
+        )
+        out.append(
+            Finding(
+                "dns_tampering",
+                "problem",
+                subjects=tuple(v.id for v in lying),
+                params={
+                    "names": [str(v.evidence.get("host")) for v in lying][:8],
+                    "addresses": forged_addresses[:8],
+                },
+            )
+        )
+    # Resolvers that never answered.
+    by_resolver: dict[tuple[str, str], list[str | None]] = {}
+    for q in ev.resolver_dns:
+        by_resolver.setdefault((q.resolver, q.server), []).append(q.failure)
+    system = [q.failure for q in ev.system_dns.values()]
+    if system and all(f in UNREACHABLE for f in system) and ev.any_response():
+        server = next(iter(ev.system_dns.values())).server
+        by_resolver[("system", server)] = system
+    unreachable = [
+        key for key, fs in by_resolver.items() if fs and all(f in UNREACHABLE for f in fs)
+    ]
+    for name, server in unreachable:
+        out.append(
+            Finding(
+                "dns_resolver_unreachable",
+                "warning" if name == "system" else "info",
+                params={"resolver": name, "address": server},
+            )
+        )
+    plain = [k for k in by_resolver if k[0] != "system"]
+    if len(plain) >= 2 and all(k in unreachable for k in plain) and _any_tcp(ev):
+        out.append(Finding("udp_blocked", "info"))
+    # A name that cannot exist resolved: the resolver rewrites "no such name".
+    rewritten = [q for q in ev.nxdomain_probe if q.addresses]
+    if rewritten:
+        out.append(
+            Finding(
+                "dns_nxdomain_rewrite",
+                "warning",
+                params={"addresses": list(rewritten[0].addresses[:4])},
+            )
+        )
+    # DoH references: answered by nobody while other things work.
+    by_doh: dict[str, list[str | None]] = {}
+    for records in ev.doh.values():
+        for record in records:
+            by_doh.setdefault(record.resolver, []).append(record.failure)
+    for name, fs in by_doh.items():
+        if (
+            fs
+            and all(f is not None and f not in (failures.NXDOMAIN, failures.NO_ANSWER) for f in fs)
+            and ev.any_response()
+        ):
+            if all(f in (failures.CANCELLED, failures.DEADLINE) for f in fs):
+                continue
+            out.append(Finding("doh_blocked", "info", params={"resolver": name}))
+    return out
+
+
+def _any_tcp(ev: Evidence) -> bool:
+    return any(a.failure is None for attempts in ev.tcp.values() for a in attempts)
+
+
+def _services_for_hosts(ev: Evidence, names: list[str]) -> tuple[str, ...]:
+    wanted = {n.lower() for n in names}
+    if ev.plan is None:
+        return ()
+    return tuple(
+        s.id
+        for s in ev.plan.services
+        if any(("//" in u and u.split("/")[2].split(":")[0].lower() in wanted) for u in s.urls)
+    )
+
+
+def _tls_findings(verdicts: list[ServiceVerdict], details: dict[str, UrlResult]) -> list[Finding]:
+    out: list[Finding] = []
+    intercepted = [v for v in verdicts if v.verdict == "tls_intercepted"]
+    if intercepted:
+        issuers = sorted({i for v in intercepted for i in details[v.id].intercepted_by})
+        out.append(
+            Finding(
+                "tls_interception",
+                "problem",
+                subjects=tuple(v.id for v in intercepted),
+                params={
+                    "issuer": issuers[0] if issuers else "",
+                    "services": [v.name for v in intercepted][:8],
+                },
+            )
+        )
+    inspected = [v for v in verdicts if details[v.id].inspected_by]
+    if inspected:
+        issuers = sorted({i for v in inspected for i in details[v.id].inspected_by})
+        out.append(
+            Finding(
+                "tls_inspection",
+                "info",
+                subjects=tuple(v.id for v in inspected),
+                params={"issuer": issuers[0], "services": [v.name for v in inspected][:8]},
+            )
+        )
+    return out
+
+
+def _blocking_findings(
+    verdicts: list[ServiceVerdict], details: dict[str, UrlResult]
+) -> list[Finding]:
+    out: list[Finding] = []
+    domestic = [v for v in verdicts if v.domestic]
+    foreign = [v for v in verdicts if not v.domestic]
+    domestic_ok = [v for v in domestic if v.verdict in ("reachable", "slow")]
+    blocked = [v for v in foreign if v.verdict in BLOCKING_VERDICTS]
+    if domestic_ok and blocked and len(domestic_ok) * 2 >= len(domestic):
+        out.append(
+            Finding(
+                "selective_blocking",
+                "problem",
+                subjects=tuple(v.id for v in blocked),
+                params={
+                    "blocked": [v.name for v in blocked][:8],
+                    "blocked_count": len(blocked),
+                    "foreign_count": len(foreign),
+                },
+            )
+        )
+    residual = [v for v in verdicts if details[v.id].residual]
+    if residual:
+        out.append(
+            Finding(
+                "residual_blocking_possible",
+                "info",
+                subjects=tuple(v.id for v in residual),
+                params={"services": [v.name for v in residual][:8]},
+            )
+        )
+    return out
+
+
+def _ipv6(ev: Evidence, verdicts: list[ServiceVerdict]) -> list[Finding]:
+    """IPv6 connections fail where IPv4 to the same services works."""
+    if ev.network is not None and ev.network.egress_ipv6 is None:
+        return []
+    v6_fail = 0
+    v6_ok = 0
+    for (address, _port), attempts in ev.tcp.items():
+        if ":" not in address:
+            continue
+        if any(a.failure is None for a in attempts):
+            v6_ok += 1
+        elif attempts[-1].failure in UNREACHABLE:
+            v6_fail += 1
+    v4_ok = any(
+        a.failure is None
+        for (address, _), attempts in ev.tcp.items()
+        if ":" not in address
+        for a in attempts
+    )
+    if v6_fail >= 2 and v6_ok == 0 and v4_ok:
+        return [Finding("ipv6_broken", "warning")]
+    return []
+
+
+def network_summary(ev: Evidence) -> dict[str, Any]:
+    """The report's ``network`` section (interfaces, egress, resolvers, public IP)."""
+    env = ev.network
+    exit_ok = next((e for e in ev.exits if e.ip), None)
+    return {
+        "interfaces": [
+            {
+                "name": i.name,
+                "up": i.is_up,
+                "addresses": [{"family": a.family, "address": a.address} for a in i.addresses],
+                "mtu": i.mtu,
+            }
+            for i in (env.interfaces if env else ())
+        ],
+        "egress": {
+            "ipv4": env.egress_ipv4 if env else None,
+            "ipv4_interface": env.egress_ipv4_interface if env else None,
+            "ipv6": env.egress_ipv6 if env else None,
+            "ipv6_interface": env.egress_ipv6_interface if env else None,
+        },
+        "resolvers": list(env.system_resolvers) if env else [],
+        "public_ip": exit_ok.ip if exit_ok else None,
+        "exit_country": exit_ok.country if exit_ok else None,
+        "proxy": None,
+        "ipv6_route": bool(env and env.egress_ipv6),
+        "private_egress": bool(env and env.egress_ipv4 and addr.is_private(env.egress_ipv4)),
+    }

@@ -1,0 +1,445 @@
+"""One service's verdict: the first layer that fails, and advice from the deepest layer
+that fails on genuine addresses (DESIGN.md, "Service verdicts")."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from clearsight.diagnosis import addresses as addr
+from clearsight.diagnosis.dns_rules import CERT_PROBLEMS, DnsJudgement, judge_dns
+from clearsight.diagnosis.evidence import Evidence
+from clearsight.diagnosis.model import LayerResult, ServiceVerdict
+from clearsight.probes import failures
+from clearsight.probes.records import HttpFetch, PlannedService, TlsHandshake
+
+# Worst first: a service takes its worst URL.
+VERDICT_RANK = {
+    "reachable": 0,
+    "slow": 1,
+    "inconclusive": 2,
+    "site_error": 3,
+    "geo_restricted": 4,
+    "throttled": 5,
+    "dns_failed": 6,
+    "http_blocked": 7,
+    "tls_blocked": 8,
+    "ip_blocked": 9,
+    "dns_tampered": 10,
+    "tls_intercepted": 11,
+}
+
+RESIDUAL_WINDOW_S = 180.0  # the GFW's residual blocking lasts ~90–180 s (FIELD-NOTES.md)
+CONNECTION_FAILURES = frozenset(
+    {
+        failures.CONNECTION_RESET,
+        failures.TIMEOUT,
+        failures.EOF,
+        failures.TLS_HANDSHAKE_FAILED,
+        failures.CONNECTION_REFUSED,
+        failures.HOST_UNREACHABLE,
+    }
+)
+_REGION_PAGE = re.compile(
+    r"not available in your (country|region|location)|unavailable in your (country|region)"
+    r"|isn't available in your (country|region)|在您所在的(国家|地区)",
+    re.IGNORECASE,
+)
+_BLOCK_PAGE = re.compile(
+    r"blocked|access denied|access to this (site|page)|forbidden by|censor|filtered"
+    r"|根据相关法律|无法访问|已被屏蔽|禁止访问|peyvandha",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """Facts about the whole run that a service's rules depend on."""
+
+    clock_wrong: bool
+    captive_portal: bool
+    foreign_tcp_works: bool  # some non-domestic address answered a TCP connect
+    domestic_median_ms: float | None
+
+
+@dataclass
+class UrlResult:
+    url: str
+    verdict: str
+    advice_verdict: str
+    layers: dict[str, LayerResult]
+    evidence: dict[str, Any]
+    reason: str | None = None
+    elapsed_ms: float | None = None
+    residual: bool = False
+    inspected_by: list[str] = field(default_factory=list)  # issuers trusted only by the OS
+    intercepted_by: list[str] = field(default_factory=list)
+
+
+def _layer(status: str, failure: str | None = None) -> LayerResult:
+    return LayerResult(status, failure)
+
+
+def _most_common(items: list[str | None]) -> str | None:
+    names = [i for i in items if i]
+    return max(set(names), key=names.count) if names else None
+
+
+def _cert_summary(handshake: TlsHandshake | None) -> dict[str, Any] | None:
+    if handshake is None or handshake.certificate is None:
+        return None
+    cert = handshake.certificate
+    return {
+        "subject": cert.subject,
+        "issuer": cert.issuer,
+        "sans": list(cert.sans[:10]),
+        "not_before": cert.not_before,
+        "not_after": cert.not_after,
+        "sha256": cert.sha256,
+    }
+
+
+def _address_evidence(ev: Evidence, address: str, port: int, host: str) -> dict[str, Any]:
+    attempts = ev.tcp.get((address, port), [])
+    control = ev.control.get((address, port))
+    real = ev.tls.get((address, port, host))
+    fetches = ev.http.get((host, address), [])
+    out: dict[str, Any] = {
+        "address": address,
+        "tcp": [{"failure": a.failure, "ms": a.elapsed_ms} for a in attempts] or None,
+    }
+    if control is not None:
+        out["tls_control"] = {
+            "server_name": control.server_name,
+            "failure": control.failure,
+            "responded": control.server_responded,
+            "ms": control.elapsed_ms,
+        }
+    if real is not None:
+        out["tls"] = {
+            "failure": real.failure,
+            "verify": real.verify,
+            "os_verify": real.os_verify,
+            "version": real.tls_version,
+            "ms": real.elapsed_ms,
+            "certificate": _cert_summary(real),
+            "previous_real_name_s": real.since_real_name_probe_s,
+        }
+    if fetches:
+        f = fetches[0]
+        out["http"] = {
+            "status": f.status,
+            "failure": f.failure,
+            "bytes": f.body_bytes,
+            "stalled": f.stalled,
+            "title": f.title,
+            "redirects": [r.location for r in f.redirects],
+            "ms": f.elapsed_ms,
+        }
+    return out
+
+
+def _genuine_response(fetch: HttpFetch, with_tls: bool) -> tuple[bool, str | None]:
+    """(is this the service's own answer, the verdict when it is not or when it refuses)."""
+    if fetch.status is None:
+        return False, None
+    final = urlsplit(fetch.final_url or "")
+    target = final.hostname or ""
+    if fetch.redirects and target and target != fetch.host:
+        target_ip = addr.parse(target)
+        if target_ip is not None and (addr.is_private(target) or target_ip.is_loopback):
+            return False, "http_blocked"
+    if not with_tls:
+        if fetch.status in (403, 451) or (
+            fetch.title is not None and _BLOCK_PAGE.search(fetch.title)
+        ):
+            return False, "http_blocked"
+        return True, None
+    # The genuine service (its certificate is valid) refusing this country.
+    if fetch.status in (403, 451) or _REGION_PAGE.search(fetch.body_prefix):
+        return True, "geo_restricted"
+    if fetch.status >= 500:
+        return True, "site_error"
+    return True, None
+
+
+def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> UrlResult:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    port = parts.port or (443 if scheme == "https" else 80)
+    with_tls = scheme == "https"
+    dns = judge_dns(ev, host, port, service.known_networks, with_tls)
+    probed_local = [a for a in dns.local if ev.tcp.get((a, port))]
+    evidence: dict[str, Any] = {
+        "url": url,
+        "host": host,
+        "dns": {
+            "status": dns.status,
+            "reason": dns.reason,
+            "failure": dns.failure,
+            "answers": list(dns.local),
+            "reference": list(dns.reference),
+            "replies": dns.all_replies,
+            "injected": list(dns.injected),
+            "forged_pool": list(dns.pool_matches),
+        },
+        "addresses": [_address_evidence(ev, a, port, host) for a in probed_local],
+    }
+    reference_probed = [a for a in dns.reference if a not in dns.local and ev.tcp.get((a, port))]
+    if reference_probed:
+        evidence["reference_addresses"] = [
+            _address_evidence(ev, a, port, host) for a in reference_probed
+        ]
+    result = UrlResult(url, "inconclusive", "inconclusive", {}, evidence, reason=dns.reason)
+    layers = {
+        "dns": _layer("ok"),
+        "tcp": _layer("not_run"),
+        "tls": _layer("not_run"),
+        "http": _layer("not_run"),
+    }
+    result.layers = layers
+
+    # ---- DNS
+    if dns.status in ("forged", "failed"):
+        layers["dns"] = _layer("forged" if dns.status == "forged" else "failed", dns.failure)
+        verdict = "dns_tampered" if dns.status == "forged" else "dns_failed"
+        result.verdict = verdict
+        result.advice_verdict = _deepest_on_genuine(ev, dns, port, host, with_tls, ctx) or verdict
+        _fill_layers_on(ev, layers, list(dns.local), port, host, with_tls, skip_dns=True)
+        return result
+    if dns.status == "nonexistent":
+        layers["dns"] = _layer("failed", dns.failure)
+        result.verdict = result.advice_verdict = "site_error"
+        return result
+    if dns.status == "unverified_failed":
+        layers["dns"] = _layer("failed", dns.failure)
+        result.verdict = result.advice_verdict = "inconclusive"
+        result.reason = "lookup_failed_no_reference"
+        return result
+
+    local = list(dns.local)
+    # ---- TCP
+    tcp_results = {a: ev.tcp_ok(a, port) for a in local}
+    tried = [a for a, ok in tcp_results.items() if ok is not None]
+    connected = [a for a, ok in tcp_results.items() if ok]
+    if not tried:
+        result.verdict = result.advice_verdict = "inconclusive"
+        result.reason = "not_measured"
+        return result
+    if not connected:
+        failure = _most_common([ev.tcp_failure(a, port) for a in tried])
+        layers["tcp"] = _layer("failed", failure)
+        if dns.status == "unverified":
+            result.reason = "unverified_address_unreachable"
+            return result
+        if failure in (failures.TIMEOUT, failures.DEADLINE) and not ctx.foreign_tcp_works:
+            result.reason = "nothing_abroad_answers"
+            return result
+        if failure in (failures.CANCELLED, failures.DEADLINE, failures.NOT_RUN):
+            result.reason = "not_finished"
+            return result
+        result.verdict = result.advice_verdict = "ip_blocked"
+        result.reason = f"tcp_{failure}"
+        return result
+    layers["tcp"] = _layer("ok")
+
+    # ---- TLS
+    if with_tls:
+        handshakes = [ev.tls.get((a, port, host)) for a in connected]
+        done = [h for h in handshakes if h is not None]
+        if not done:
+            result.reason = "not_measured"
+            return result
+        valid = [h for h in done if h.verify == "ok" or h.os_verify == "ok"]
+        if not valid:
+            tls_verdict, reason = _tls_failure_verdict(ev, done, host, port, ctx, dns)
+            layers["tls"] = _layer("failed", _most_common([h.failure for h in done]))
+            result.verdict = result.advice_verdict = tls_verdict
+            result.reason = reason
+            result.intercepted_by = [
+                h.certificate.issuer_common_name or h.certificate.issuer
+                for h in done
+                if tls_verdict == "tls_intercepted" and h.certificate is not None
+            ]
+            result.residual = any(
+                h.failure in CONNECTION_FAILURES
+                and h.since_real_name_probe_s is not None
+                and h.since_real_name_probe_s < RESIDUAL_WINDOW_S
+                and (h.previous_real_name or "") != host
+                for h in done
+            )
+            return result
+        layers["tls"] = _layer("ok")
+        result.inspected_by = [
+            h.certificate.issuer_common_name or h.certificate.issuer
+            for h in valid
+            if h.verify != "ok" and h.certificate is not None
+        ]
+        passed = [h.address for h in valid]
+    else:
+        passed = connected
+
+    # ---- HTTP
+    fetches = [f for a in passed for f in ev.http.get((host, a), [])]
+    if not fetches:
+        result.verdict = result.advice_verdict = "inconclusive"
+        result.reason = "not_measured"
+        return result
+    outcomes = [_judge_fetch(ev, f, with_tls, ctx) for f in fetches]
+    best = min(outcomes, key=lambda o: VERDICT_RANK.get(o[0], 2))
+    http_verdict, http_reason, elapsed = best
+    answered = http_verdict in ("reachable", "slow", "geo_restricted", "site_error")
+    layers["http"] = _layer(
+        "ok" if answered else "failed",
+        None if http_verdict in ("reachable", "slow") else fetches[0].failure or http_reason,
+    )
+    result.verdict = result.advice_verdict = http_verdict
+    result.reason = http_reason
+    result.elapsed_ms = elapsed
+    return result
+
+
+def _judge_fetch(
+    ev: Evidence, fetch: HttpFetch, with_tls: bool, ctx: Context
+) -> tuple[str, str | None, float | None]:
+    if fetch.status is None:
+        if fetch.failure in (failures.CANCELLED, failures.DEADLINE):
+            return "inconclusive", "not_finished", None
+        if fetch.failure == failures.TOO_MANY_REDIRECTS:
+            return "site_error", "too_many_redirects", None
+        return "http_blocked", f"request_{fetch.failure}", None
+    genuine, verdict = _genuine_response(fetch, with_tls)
+    if not genuine:
+        return verdict or "http_blocked", "not_the_service", None
+    if verdict is not None:
+        return verdict, f"status_{fetch.status}", fetch.elapsed_ms
+    control = ev.http_control.get((fetch.host, fetch.address))
+    if fetch.stalled:
+        if control is not None and not control.stalled and control.body_bytes > fetch.body_bytes:
+            return "throttled", "stalls_with_real_name_only", fetch.elapsed_ms
+        return "slow", "stalls_with_any_name", fetch.elapsed_ms
+    elapsed = fetch.elapsed_ms or 0.0
+    if (
+        control is not None
+        and control.failure is None
+        and control.elapsed_ms is not None
+        and elapsed > 2000.0
+        and control.elapsed_ms * 3 < elapsed
+    ):
+        return "throttled", "slow_with_real_name_only", elapsed
+    median = ctx.domestic_median_ms
+    if median is not None and elapsed > 2000.0 and elapsed > 3 * median:
+        return "slow", "slower_than_domestic", elapsed
+    return "reachable", None, elapsed
+
+
+def _tls_failure_verdict(
+    ev: Evidence,
+    handshakes: list[TlsHandshake],
+    host: str,
+    port: int,
+    ctx: Context,
+    dns: DnsJudgement,
+) -> tuple[str, str]:
+    cert_problems = [h for h in handshakes if h.verify in CERT_PROBLEMS]
+    if cert_problems:
+        if ctx.clock_wrong:
+            return "inconclusive", "clock_wrong"
+        if ctx.captive_portal:
+            return "inconclusive", "captive_portal"
+        for h in cert_problems:
+            cert = h.certificate
+            if h.verify in ("expired", "not_yet_valid") and cert is not None:
+                return "site_error", "certificate_expired"
+        if dns.status == "unverified":
+            return "inconclusive", "unverified_address_wrong_certificate"
+        return "tls_intercepted", "untrusted_certificate"
+    failures_seen = [h.failure for h in handshakes]
+    if any(f in (failures.CANCELLED, failures.DEADLINE) for f in failures_seen) and all(
+        f in (failures.CANCELLED, failures.DEADLINE) for f in failures_seen
+    ):
+        return "inconclusive", "not_finished"
+    controls = [ev.control.get((h.address, port)) for h in handshakes]
+    control_ok = any(c is not None and (c.failure is None or c.server_responded) for c in controls)
+    if control_ok:
+        failure = _most_common(failures_seen) or "failed"
+        return "tls_blocked", f"name_{failure}"
+    return "ip_blocked", "tls_fails_for_every_name"
+
+
+def _deepest_on_genuine(
+    ev: Evidence, dns: DnsJudgement, port: int, host: str, with_tls: bool, ctx: Context
+) -> str | None:
+    """The verdict the genuine addresses would get: it decides the advice."""
+    genuine = [a for a in (dns.genuine or dns.reference) if ev.tcp.get((a, port))]
+    if not genuine:
+        return None
+    if not any(ev.tcp_ok(a, port) for a in genuine):
+        return "ip_blocked"
+    if not with_tls:
+        return None
+    handshakes = [h for a in genuine if (h := ev.tls.get((a, port, host))) is not None]
+    if handshakes and not any(h.verify == "ok" or h.os_verify == "ok" for h in handshakes):
+        verdict, _ = _tls_failure_verdict(ev, handshakes, host, port, ctx, dns)
+        return verdict if verdict != "inconclusive" else None
+    return None
+
+
+def _fill_layers_on(
+    ev: Evidence,
+    layers: dict[str, LayerResult],
+    local: list[str],
+    port: int,
+    host: str,
+    with_tls: bool,
+    *,
+    skip_dns: bool,
+) -> None:
+    """Per-layer results on the (forged) local addresses, for the report's evidence."""
+    tried = [a for a in local if ev.tcp_ok(a, port) is not None]
+    if not tried:
+        return
+    connected = [a for a in tried if ev.tcp_ok(a, port)]
+    if not connected:
+        layers["tcp"] = _layer("failed", _most_common([ev.tcp_failure(a, port) for a in tried]))
+        return
+    layers["tcp"] = _layer("ok")
+    if with_tls:
+        hs = [h for a in connected if (h := ev.tls.get((a, port, host))) is not None]
+        if hs:
+            ok = any(h.verify == "ok" or h.os_verify == "ok" for h in hs)
+            layers["tls"] = _layer(
+                "ok" if ok else "failed", None if ok else _most_common([h.failure for h in hs])
+            )
+
+
+def judge_service(
+    ev: Evidence, service: PlannedService, ctx: Context
+) -> tuple[ServiceVerdict, UrlResult]:
+    results = [judge_url(ev, service, url, ctx) for url in service.urls]
+    worst = max(results, key=lambda r: VERDICT_RANK.get(r.verdict, 2))
+    if service.id in ev.unfinished_services and worst.verdict in ("reachable", "inconclusive"):
+        unmeasured = [r for r in results if r.reason in ("not_measured", "not_finished")]
+        if unmeasured:
+            worst = unmeasured[0]
+            worst.reason = "not_finished"
+    verdict = ServiceVerdict(
+        id=service.id,
+        name=service.name,
+        group=service.group,
+        domestic=service.domestic,
+        verdict=worst.verdict,
+        advice_verdict=worst.advice_verdict,
+        layers=worst.layers,
+        evidence={
+            "host": worst.evidence.get("host"),
+            "reason": worst.reason,
+            "urls": [r.evidence | {"verdict": r.verdict, "reason": r.reason} for r in results],
+        },
+        reason=worst.reason,
+        elapsed_ms=worst.elapsed_ms,
+    )
+    return verdict, worst
