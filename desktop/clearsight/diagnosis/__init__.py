@@ -7,6 +7,7 @@ saved report diagnoses again identically and every rule is tested from tables.
 from __future__ import annotations
 
 import statistics
+from dataclasses import replace
 from collections.abc import Iterable
 from typing import Any
 
@@ -47,11 +48,17 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
         details[service.id] = detail
     findings = network_findings(ev, verdicts, details, ctx, skew, captive)
     status = _status(ev, verdicts, findings)
+    if status == "offline":
+        # Nothing answered: no service can be judged on its own.
+        verdicts = [
+            replace(v, verdict="inconclusive", advice_verdict="inconclusive", reason="offline")
+            for v in verdicts
+        ]
     blocked = [v for v in verdicts if v.verdict in BLOCKING_VERDICTS]
     summary_params: dict[str, Any] = {
         "blocked_count": len(blocked),
         "service_count": len(verdicts),
-        "blocked": [v.name for v in blocked[:6]],
+        "blocked": [v.name for v in blocked],
     }
     return Diagnosis(
         status=status,

@@ -1,0 +1,265 @@
+"""The command line (DESIGN.md, "Command line"): ``run``, ``explain``, ``gui``, ``--version``.
+
+Exit status: 0 ok; 1 blocked or degraded; 2 offline, captive portal, inconclusive, or the
+checks could not run; 3 bad usage or a bad profile (one clear message, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from clearsight import APP_NAME, __version__
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_NOT_ANSWERED = 2
+EXIT_USAGE = 3
+
+STATUS_EXIT = {
+    "ok": EXIT_OK,
+    "blocked": EXIT_PROBLEMS,
+    "degraded": EXIT_PROBLEMS,
+    "offline": EXIT_NOT_ANSWERED,
+    "captive_portal": EXIT_NOT_ANSWERED,
+    "inconclusive": EXIT_NOT_ANSWERED,
+}
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="clearsight",
+        description="Tells you in plain words what on your network is blocked, how, and what "
+        "to do.",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    run = commands.add_parser("run", help="check the network and print the answer")
+    run.add_argument("--profile", type=Path, help="a profile (.clearsight, TOML)")
+    run.add_argument("--json", type=Path, help="save the full report as JSON")
+    run.add_argument("--html", type=Path, help="save the report as one HTML file")
+    run.add_argument("--text", type=Path, help="save a short text summary")
+    run.add_argument("--pdf", type=Path, help="save the report as PDF")
+    run.add_argument("--lang", choices=["en", "zh_CN"], help="language of the texts")
+    run.add_argument("--no-redact", action="store_true", help="keep personal details")
+    run.add_argument("--quiet", action="store_true", help="print nothing; use the exit status")
+    run.add_argument(
+        "--skip-sensitive",
+        action="store_true",
+        help="do not check services marked sensitive (news, messengers, VPN providers)",
+    )
+
+    explain = commands.add_parser("explain", help="diagnose and render a saved report again")
+    explain.add_argument("report", type=Path)
+    explain.add_argument("--lang", choices=["en", "zh_CN"])
+    explain.add_argument("--html", type=Path)
+    explain.add_argument("--text", type=Path)
+    explain.add_argument("--json", type=Path)
+    explain.add_argument("--pdf", type=Path)
+
+    gui = commands.add_parser("gui", help="open the desktop app")
+    gui.add_argument("--profile", type=Path)
+    gui.add_argument("--run", action="store_true", help="start the checks at once")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    # `clearsight PATH` (a file association) opens the app with that profile or report.
+    if (
+        args_list
+        and not args_list[0].startswith("-")
+        and args_list[0]
+        not in (
+            "run",
+            "explain",
+            "gui",
+        )
+    ):
+        return _gui(path=Path(args_list[0]), profile=None, run_now=False)
+    try:
+        args = _parser().parse_args(args_list)
+    except UsageError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "explain":
+            return _explain(args)
+        return _gui(
+            path=None, profile=getattr(args, "profile", None), run_now=getattr(args, "run", False)
+        )
+    except KeyboardInterrupt:
+        print("\nStopped.", file=sys.stderr)
+        return EXIT_NOT_ANSWERED
+
+
+def _language(requested: str | None, fallback: str) -> str:
+    from clearsight.explanations import normalise_language
+
+    if requested:
+        return normalise_language(requested)
+    return normalise_language(fallback or "en")
+
+
+class _Progress:
+    """One line on stderr, rewritten as checks finish (only on a terminal)."""
+
+    def __init__(self, stream: TextIO, language: str, enabled: bool) -> None:
+        from clearsight.explanations import catalog
+
+        self._stream = stream
+        self._texts = catalog(language)
+        self._enabled = enabled
+        self._lock = threading.Lock()
+        self._width = 0
+
+    def __call__(self, event: Any) -> None:
+        if not self._enabled or event.kind == "done":
+            return
+        line = self._texts.ui("progress", current=event.label, done=event.done, total=event.total)
+        columns = 79
+        line = line[:columns]
+        with self._lock:
+            self._stream.write("\r" + line.ljust(self._width))
+            self._stream.flush()
+            self._width = len(line)
+
+    def clear(self) -> None:
+        if self._enabled and self._width:
+            self._stream.write("\r" + " " * self._width + "\r")
+            self._stream.flush()
+
+
+def _run(args: argparse.Namespace) -> int:
+    from clearsight.engine.run import CheckRun
+    from clearsight.profile.loader import ProfileError, load_profile
+    from clearsight.report.build import RunMeta, build_report, now_iso
+
+    try:
+        profile = load_profile(args.profile)
+    except ProfileError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    language = _language(args.lang, profile.settings.language)
+    interactive = sys.stderr.isatty() and not args.quiet
+    progress = _Progress(sys.stderr, language, interactive)
+    run = CheckRun(profile, skip_sensitive=args.skip_sensitive, on_event=progress)
+    run.start()
+    try:
+        result = None
+        while result is None:
+            result = run.wait(timeout=0.2)
+    except KeyboardInterrupt:
+        run.cancel()
+        result = run.wait(timeout=2.0)
+        if result is None:
+            progress.clear()
+            print("Stopped.", file=sys.stderr)
+            return EXIT_NOT_ANSWERED
+    progress.clear()
+    meta = RunMeta(
+        profile_name=profile.name,
+        support_contact=profile.support_contact,
+        started_at=now_iso(result.started_at),
+        finished_at=now_iso(result.finished_at),
+        duration_s=result.duration_s,
+        outcome=result.outcome,
+    )
+    report = build_report(result.observations, meta, language=language, redact=not args.no_redact)
+    return _deliver(report, args, quiet=args.quiet)
+
+
+def _explain(args: argparse.Namespace) -> int:
+    from clearsight.report.build import ReportError, build_report, load_report, meta_from_report
+
+    try:
+        saved, observations = load_report(args.report)
+    except ReportError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_USAGE
+    language = _language(args.lang, str(saved.get("language") or "en"))
+    report = build_report(
+        observations,
+        meta_from_report(saved),
+        language=language,
+        redact=bool(saved.get("redacted", True)),
+    )
+    return _deliver(report, args, quiet=False)
+
+
+def _deliver(report: dict[str, Any], args: argparse.Namespace, *, quiet: bool) -> int:
+    """Write every file asked for, print the summary, return the exit status."""
+    from clearsight.report.files import SaveError, save_json, save_text
+    from clearsight.report.text import render_email_text, render_text
+
+    failed = False
+    writers: list[tuple[Path | None, Any]] = [
+        (getattr(args, "json", None), lambda p: save_json(p, report)),
+        (getattr(args, "text", None), lambda p: save_text(p, render_email_text(report))),
+        (getattr(args, "html", None), lambda p: _save_html(p, report)),
+        (getattr(args, "pdf", None), lambda p: _save_pdf(p, report)),
+    ]
+    for path, write in writers:
+        if path is None:
+            continue
+        try:
+            write(path)
+        except SaveError as exc:
+            print(exc.strerror or str(exc), file=sys.stderr)
+            failed = True
+    if not quiet:
+        colour = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None
+        sys.stdout.write(render_text(report, colour=colour))
+        sys.stdout.flush()
+    status = str((report.get("summary") or {}).get("status") or "inconclusive")
+    if failed:
+        return EXIT_NOT_ANSWERED
+    return STATUS_EXIT.get(status, EXIT_NOT_ANSWERED)
+
+
+def _save_html(path: Path, report: dict[str, Any]) -> None:
+    from clearsight.report.files import save_text
+    from clearsight.report.html import render_html
+
+    save_text(path, render_html(report))
+
+
+def _save_pdf(path: Path, report: dict[str, Any]) -> None:
+    from clearsight.report.files import save_bytes
+    from clearsight.report.pdf import render_pdf
+
+    save_bytes(path, render_pdf(report))
+
+
+def _gui(path: Path | None, profile: Path | None, run_now: bool) -> int:
+    try:
+        from clearsight.gui.app import run_app  # type: ignore[import-not-found,unused-ignore]
+    except ImportError as exc:
+        print(
+            f"The desktop app cannot start here ({exc}). The command line works: "
+            "clearsight run --help",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_ANSWERED
+    return int(run_app(path=path, profile=profile, run_now=run_now))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1067 @@
+"""Read, check and merge profiles (DESIGN.md, "Profile (contract, TOML, format 1)").
+
+Every problem becomes one ``ProfileError`` whose text names the file, the line (when it
+can be found) and the key, and says what is wrong, e.g.::
+
+    acme.clearsight, line 12 (services[2].urls): "htps://x" is not an http(s) URL
+
+Key paths count entries from 1, as a person counts ``[[services]]`` tables in the file.
+Nothing here executes anything or reads any file but the profile; a ``ca_file`` is only
+checked to exist.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import ipaddress
+import json
+import math
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Callable, Iterable, Sequence
+from functools import cache
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
+
+from clearsight.profile.model import (
+    FORMAT,
+    LANGUAGES,
+    VPN_PROTOCOLS,
+    CaptiveCheckSpec,
+    DnsInjection,
+    DohResolver,
+    ExitCheckSpec,
+    Profile,
+    Resolver,
+    Service,
+    Settings,
+    VpnEndpoint,
+    VpnSettings,
+)
+
+__all__ = [
+    "DEFAULT_PROFILE_SOURCE",
+    "MAX_FILE_BYTES",
+    "ProfileError",
+    "load_default_profile",
+    "load_profile",
+    "merge_profiles",
+    "parse_profile",
+]
+
+MAX_FILE_BYTES: Final = 1024 * 1024
+MAX_STRING: Final = 2000
+MAX_SERVICES: Final = 500
+MAX_URLS_PER_SERVICE: Final = 20
+MAX_NETWORKS_PER_SERVICE: Final = 200
+MAX_RESOLVERS: Final = 50
+MAX_DOH: Final = 20
+MAX_ADDRESSES: Final = 16
+MAX_INJECTION_NAMES: Final = 500
+MAX_CAPTIVE_CHECKS: Final = 20
+MAX_VPN_ENDPOINTS: Final = 50
+MAX_ID: Final = 64
+TIMEOUT_MAX_S: Final = 120.0
+DEADLINE_MAX_S: Final = 600.0
+
+DEFAULT_PROFILE_SOURCE: Final = "default.clearsight (built-in)"
+_DEFAULT_RESOURCE: Final = "default.clearsight"
+
+Key = tuple[str | int, ...]  # a key path; ints index arrays (0-based inside, 1-based shown)
+T = TypeVar("T")
+
+
+class ProfileError(Exception):
+    """A profile that cannot be used: one sentence naming file, line/key and problem."""
+
+    def __init__(
+        self, path: str, problem: str, key: str | None = None, line: int | None = None
+    ) -> None:
+        super().__init__(path, problem, key, line)
+        self.path = path
+        self.problem = problem
+        self.key = key
+        self.line = line
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f", line {self.line}"
+        if self.key:
+            where += f" ({self.key})"
+        return f"{where}: {self.problem}"
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def parse_profile(data: bytes, source: str, base_dir: Path | None) -> Profile:
+    """Check one profile's bytes and build it, without merging.
+
+    ``source`` names the file in messages; ``base_dir`` is the profile's folder, against
+    which a relative ``ca_file`` is resolved (None: a relative ``ca_file`` is an error).
+    With ``include_default`` true, keys the default supplies (``country``,
+    ``dns_injection.probe_addresses``, ``exit_check.url``) may be left out; the result then
+    holds empty values there until ``merge_profiles`` fills them in. ``source`` of the
+    result is None; ``load_profile`` sets it.
+    """
+    text = _decode(data, source)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _syntax_error(source, str(exc), text) from None
+    except RecursionError:
+        raise ProfileError(source, "the file is nested too deeply to be a profile") from None
+    return _Checker(source, text, base_dir).profile(raw)
+
+
+def load_profile(path: Path | str | None = None) -> Profile:
+    """The profile to run: the built-in default (``path`` None), or the file at ``path``,
+    merged onto the default unless it says ``include_default = false``."""
+    if path is None:
+        return load_default_profile()
+    source = str(path)
+    data = _read_bounded(path, source)
+    folder = Path(os.path.abspath(path)).parent
+    own = parse_profile(data, source, folder)
+    own = dataclasses.replace(own, source=Path(os.path.abspath(path)))
+    if not own.include_default:
+        return own
+    merged = merge_profiles(load_default_profile(), own)
+    _check_merged(merged, own, source, _Locator(data.decode("utf-8-sig")))
+    return merged
+
+
+@cache
+def load_default_profile() -> Profile:
+    """The built-in default profile (``resources/default.clearsight``)."""
+    data = files("clearsight.resources").joinpath(_DEFAULT_RESOURCE).read_bytes()
+    return parse_profile(data, DEFAULT_PROFILE_SOURCE, None)
+
+
+def merge_profiles(default: Profile, own: Profile) -> Profile:
+    """``own`` on top of ``default`` (DESIGN): lists concatenate, and an entry whose id
+    (services) or name (resolvers, DoH, VPN endpoints; captive checks: url) matches a
+    default entry replaces it in place; tables merge key by key with ``own`` winning.
+
+    Which keys ``own`` set comes from ``own.explicit_keys`` (None: all of them). The
+    result is not checked again; ``load_profile`` checks what merging can break.
+    """
+
+    def own_sets(key: str) -> bool:
+        return own.explicit_keys is None or key in own.explicit_keys
+
+    def default_sets(key: str) -> bool:
+        return default.explicit_keys is None or key in default.explicit_keys
+
+    def pick(key: str, own_value: T, default_value: T) -> T:
+        return own_value if own_sets(key) else default_value
+
+    s_own, s_def = own.settings, default.settings
+    if own_sets("settings.deadline_s"):
+        deadline = s_own.deadline_s
+    elif default_sets("settings.deadline_s"):
+        deadline = s_def.deadline_s
+    else:
+        deadline = 0.0  # derived from the merged timeout
+    settings = Settings(
+        timeout_s=pick("settings.timeout_s", s_own.timeout_s, s_def.timeout_s),
+        deadline_s=deadline,
+        ca_file=pick("settings.ca_file", s_own.ca_file, s_def.ca_file),
+        language=pick("settings.language", s_own.language, s_def.language),
+    )
+
+    dns_injection = own.dns_injection or default.dns_injection
+    if own.dns_injection is not None and default.dns_injection is not None:
+        dns_injection = DnsInjection(
+            probe_addresses=pick(
+                "dns_injection.probe_addresses",
+                own.dns_injection.probe_addresses,
+                default.dns_injection.probe_addresses,
+            ),
+            names=pick("dns_injection.names", own.dns_injection.names, default.dns_injection.names),
+        )
+
+    exit_check = own.exit_check or default.exit_check
+    if own.exit_check is not None and default.exit_check is not None:
+        exit_check = pick("exit_check.url", own.exit_check, default.exit_check)
+
+    vpn = VpnSettings(
+        expected=pick("vpn.expected", own.vpn.expected, default.vpn.expected),
+        endpoints=_merge_list(default.vpn.endpoints, own.vpn.endpoints, lambda e: e.name),
+    )
+
+    explicit: frozenset[str] | None = None
+    if own.explicit_keys is not None and default.explicit_keys is not None:
+        explicit = own.explicit_keys | default.explicit_keys
+
+    return Profile(
+        format=own.format,
+        name=pick("name", own.name, default.name),
+        support_contact=pick("support_contact", own.support_contact, default.support_contact),
+        country=pick("country", own.country, default.country),
+        include_default=own.include_default,
+        settings=settings,
+        resolvers=_merge_list(default.resolvers, own.resolvers, lambda r: r.name),
+        doh=_merge_list(default.doh, own.doh, lambda d: d.name),
+        dns_injection=dns_injection,
+        captive_checks=_merge_list(default.captive_checks, own.captive_checks, lambda c: c.url),
+        exit_check=exit_check,
+        services=_merge_list(default.services, own.services, lambda s: s.id),
+        vpn=vpn,
+        source=own.source,
+        explicit_keys=explicit,
+    )
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_bounded(path: Path | str, source: str) -> bytes:
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ProfileError(source, "there is no such file") from None
+    except ValueError:  # a NUL byte in the path
+        raise ProfileError(source, "this is not a valid file name") from None
+    except OSError as exc:
+        raise ProfileError(source, f"the file cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ProfileError(source, "this is a folder, not a profile file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ProfileError(source, "this is not a regular file")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ProfileError(source, _too_large(st.st_size))
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ProfileError(source, f"the file cannot be read ({exc.strerror or exc})") from None
+
+
+def _too_large(size: int) -> str:
+    return f"the file is too large ({size:,} bytes); a profile may be at most 1 MB"
+
+
+def _decode(data: bytes, source: str) -> str:
+    if len(data) > MAX_FILE_BYTES:
+        raise ProfileError(source, _too_large(len(data)))
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise ProfileError(
+            source, "the file is UTF-16 text; save it as UTF-8 (a profile must be UTF-8)", line=1
+        )
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as Notepad writes
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        byte = data[exc.start]
+        raise ProfileError(
+            source,
+            f"the file is not UTF-8 text (byte 0x{byte:02X} at column {column}); save it as UTF-8",
+            line=line,
+        ) from None
+
+
+_TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
+
+
+_TOML_PLAIN: Final = (
+    (
+        re.compile(r"^Illegal character '\\n'"),
+        "a quoted text is not closed before the end of the line",
+    ),
+    (re.compile(r"^Cannot overwrite a value"), "a key is set twice"),
+    (re.compile(r"^Cannot declare \(.*\) twice"), "a table is declared twice"),
+)
+
+
+def _syntax_error(source: str, message: str, text: str) -> ProfileError:
+    match = _TOML_WHERE.search(message)
+    line: int | None = None
+    problem = message
+    if match:
+        problem = message[: match.start()]
+        if match.group(1):
+            line = int(match.group(1))
+            problem += f" (column {match.group(2)})"
+        else:
+            line = text.count("\n") + (0 if text.endswith("\n") else 1)
+            problem += " (at the end of the file)"
+    for pattern, plain in _TOML_PLAIN:
+        problem = pattern.sub(plain, problem)
+    problem = problem[:1].lower() + problem[1:]
+    return ProfileError(source, f"this is not valid TOML: {problem}", line=line)
+
+
+# --------------------------------------------------------------------------- lines
+
+
+_BARE = r"[A-Za-z0-9_-]+"
+_BASIC = r'"(?:[^"\\]|\\.)*"'
+_LITERAL = r"'[^']*'"
+_PART = rf"(?:{_BARE}|{_BASIC}|{_LITERAL})"
+_DOTTED = rf"{_PART}(?:\s*\.\s*{_PART})*"
+_ARRAY_HEADER = re.compile(rf"^\s*\[\[\s*({_DOTTED})\s*\]\]")
+_TABLE_HEADER = re.compile(rf"^\s*\[\s*({_DOTTED})\s*\]")
+_KEY_LINE = re.compile(rf"^\s*({_DOTTED})\s*=\s*(.*)$")
+_PART_RE = re.compile(_PART)
+
+
+def _split_dotted(dotted: str) -> list[str]:
+    parts = []
+    for match in _PART_RE.finditer(dotted):
+        part = match.group(0)
+        if part[0] in "\"'":
+            part = part[1:-1]
+        parts.append(part)
+    return parts
+
+
+class _Locator:
+    """Best-effort map from key paths to the line that writes them (1-based)."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+        self.where: dict[Key, int] = {}
+        self.headers: set[int] = set()
+        counters: dict[tuple[str, ...], int] = {}
+        table: Key = ()
+        in_string: str | None = None
+        for number, line in enumerate(self.lines, start=1):
+            if in_string is not None:
+                if in_string in line:
+                    in_string = None
+                continue
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            if array := _ARRAY_HEADER.match(line):
+                table = self._resolve(_split_dotted(array.group(1)), counters, array=True)
+                self._header(table, number)
+            elif header := _TABLE_HEADER.match(line):
+                table = self._resolve(_split_dotted(header.group(1)), counters, array=False)
+                self._header(table, number)
+            elif key := _KEY_LINE.match(line):
+                parts = _split_dotted(key.group(1))
+                for end in range(1, len(parts) + 1):
+                    self.where.setdefault((*table, *parts[:end]), number)
+                value = key.group(2)
+                for quotes in ('"""', "'''"):
+                    if value.startswith(quotes) and quotes not in value[3:]:
+                        in_string = quotes
+
+    def _header(self, table: Key, number: int) -> None:
+        for end in range(1, len(table) + 1):
+            self.where.setdefault(table[:end], number)
+        self.headers.add(number)
+
+    @staticmethod
+    def _resolve(parts: list[str], counters: dict[tuple[str, ...], int], *, array: bool) -> Key:
+        out: list[str | int] = []
+        for end, part in enumerate(parts, start=1):
+            out.append(part)
+            prefix = tuple(parts[:end])
+            if array and end == len(parts):
+                counters[prefix] = counters.get(prefix, -1) + 1
+                out.append(counters[prefix])
+            elif prefix in counters:
+                out.append(counters[prefix])
+        return tuple(out)
+
+    def line_of(self, key: Key, needle: str | None = None) -> int | None:
+        """The line of ``key`` (or of its nearest written ancestor); with ``needle``, the
+        first line from there on, within the same table, that contains it."""
+        for end in range(len(key), 0, -1):
+            line = self.where.get(key[:end])
+            if line is not None:
+                break
+        else:
+            return None
+        if needle:
+            for number in range(line, len(self.lines) + 1):
+                if number != line and number in self.headers:
+                    break
+                if needle in self.lines[number - 1]:
+                    return number
+        return line
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def _show_key(key: Key) -> str:
+    out = ""
+    for part in key:
+        if isinstance(part, int):
+            out += f"[{part + 1}]"
+        else:
+            shown = part[:60] if re.fullmatch(_BARE, part) else json.dumps(part[:60])
+            out += f".{shown}" if out else shown
+    return out
+
+
+def _show_table(table: Key) -> str:
+    names = ".".join(p for p in table if isinstance(p, str))
+    if not table:
+        return "at the top level"
+    if isinstance(table[-1], int):
+        return f"in [[{names}]]"
+    return f"in [{names}]"
+
+
+def _quote(value: str) -> str:
+    if len(value) > 80:
+        return json.dumps(value[:77], ensure_ascii=False)[:-1] + '…"'
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f"the text {_quote(value)}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return "a date or time"
+
+
+_TOP_KEYS: Final = (
+    "format",
+    "name",
+    "support_contact",
+    "country",
+    "include_default",
+    "settings",
+    "resolvers",
+    "doh",
+    "dns_injection",
+    "captive_checks",
+    "exit_check",
+    "services",
+    "vpn",
+)
+_SETTINGS_KEYS: Final = ("timeout_s", "deadline_s", "ca_file", "language")
+_RESOLVER_KEYS: Final = ("name", "address")
+_DOH_KEYS: Final = ("name", "url", "bootstrap")
+_INJECTION_KEYS: Final = ("probe_addresses", "names")
+_CAPTIVE_KEYS: Final = ("url", "expect_status", "expect_body")
+_EXIT_KEYS: Final = ("url",)
+_SERVICE_KEYS: Final = ("id", "name", "group", "urls", "domestic", "sensitive", "known_networks")
+_VPN_KEYS: Final = ("expected", "endpoints")
+_ENDPOINT_KEYS: Final = ("name", "host", "port", "protocol")
+_ARRAY_TABLES: Final = {"resolvers", "doh", "captive_checks", "services", "endpoints"}
+
+_SERVICE_ID = re.compile(r"[a-z0-9_-]+")
+_COUNTRY = re.compile(r"[A-Z]{2}")
+_HOST_LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")
+
+
+class _Checker:
+    """Checks the parsed TOML of one profile and builds the model from it."""
+
+    def __init__(self, source: str, text: str, base_dir: Path | None) -> None:
+        self.source = source
+        self.locator = _Locator(text)
+        self.base_dir = base_dir
+        self.explicit: set[str] = set()
+
+    # ---- errors
+
+    def error(self, key: Key, problem: str, needle: str | None = None) -> ProfileError:
+        return ProfileError(
+            self.source, problem, key=_show_key(key), line=self.locator.line_of(key, needle)
+        )
+
+    def check_keys(
+        self, table: dict[str, Any], allowed: Sequence[str], path: Key, required: Iterable[str] = ()
+    ) -> None:
+        for name in table:
+            if name in allowed:
+                continue
+            shown = name if len(name) <= 60 else name[:57] + "…"
+            problem = f"unknown key {shown!r} {_show_table(path)}"
+            close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
+            if close:
+                problem += f"; did you mean {close[0]!r}?"
+            elif path and name in _TOP_KEYS:
+                problem += f"; {name!r} belongs at the top level, before the first [table] header"
+            else:
+                problem += f" (allowed: {', '.join(allowed)})"
+            raise self.error((*path, name), problem)
+        for name in required:
+            if name not in table:
+                raise self.error(
+                    (*path, name), f"the required key {name!r} is missing {_show_table(path)}"
+                )
+
+    # ---- scalars
+
+    def string(
+        self,
+        table: dict[str, Any],
+        name: str,
+        path: Key,
+        *,
+        multiline: bool = False,
+        max_len: int = MAX_STRING,
+    ) -> str:
+        return self.string_value(table[name], (*path, name), multiline=multiline, max_len=max_len)
+
+    def string_value(
+        self, value: object, key: Key, *, multiline: bool = False, max_len: int = MAX_STRING
+    ) -> str:
+        if not isinstance(value, str):
+            raise self.error(key, f"must be text in quotes, not {_describe(value)}")
+        if len(value) > max_len:
+            raise self.error(
+                key, f"is {len(value):,} characters long; at most {max_len:,} are allowed"
+            )
+        if not value.strip():
+            raise self.error(key, "must not be empty")
+        bad = [c for c in value if (ord(c) < 0x20 and not (multiline and c in "\t\r\n"))]
+        if bad or "\x7f" in value:
+            raise self.error(key, f"{_quote(value)} contains control characters")
+        return value
+
+    def boolean(self, table: dict[str, Any], name: str, path: Key) -> bool:
+        value = table[name]
+        if not isinstance(value, bool):
+            raise self.error((*path, name), f"must be true or false, not {_describe(value)}")
+        return value
+
+    def flag(self, table: dict[str, Any], name: str, path: Key) -> bool:
+        return self.boolean(table, name, path) if name in table else False
+
+    def integer(self, table: dict[str, Any], name: str, path: Key, low: int, high: int) -> int:
+        value = table[name]
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.error((*path, name), f"must be a whole number, not {_describe(value)}")
+        if not low <= value <= high:
+            raise self.error((*path, name), f"must be from {low} to {high}, not {value}")
+        return value
+
+    def seconds(self, table: dict[str, Any], name: str, path: Key, high: float) -> float:
+        value = table[name]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.error((*path, name), f"must be a number of seconds, not {_describe(value)}")
+        if not math.isfinite(value) or not 0 < value <= high:
+            raise self.error(
+                (*path, name), f"must be more than 0 and at most {high:g} seconds, not {value}"
+            )
+        return float(value)
+
+    # ---- lists
+
+    def array(self, table: dict[str, Any], name: str, path: Key, max_items: int) -> list[Any]:
+        value = table[name]
+        if not isinstance(value, list):
+            raise self.error((*path, name), f"must be a list [ … ], not {_describe(value)}")
+        if len(value) > max_items:
+            raise self.error(
+                (*path, name), f"has {len(value):,} entries; at most {max_items:,} are allowed"
+            )
+        return value
+
+    def tables(self, raw: dict[str, Any], name: str, path: Key, max_items: int) -> list[Any]:
+        """An array of tables (``[[name]]``); each entry must be a table."""
+        value = raw[name]
+        header = ".".join(p for p in (*path, name) if isinstance(p, str))
+        if isinstance(value, dict):
+            raise self.error(
+                (*path, name),
+                f"must be a list of tables: write [[{header}]] with double brackets, "
+                f"not [{header}]",
+            )
+        if not isinstance(value, list):
+            raise self.error(
+                (*path, name), f"must be a list of [[{header}]] tables, not {_describe(value)}"
+            )
+        if len(value) > max_items:
+            raise self.error(
+                (*path, name), f"has {len(value):,} entries; at most {max_items:,} are allowed"
+            )
+        for index, entry in enumerate(value):
+            if not isinstance(entry, dict):
+                raise self.error(
+                    (*path, name, index), f"each entry must be a table, not {_describe(entry)}"
+                )
+        return value
+
+    def table(self, raw: dict[str, Any], name: str, path: Key) -> dict[str, Any]:
+        value = raw[name]
+        if not isinstance(value, dict):
+            raise self.error((*path, name), f"must be a table [{name}], not {_describe(value)}")
+        return value
+
+    def strings(
+        self,
+        table: dict[str, Any],
+        name: str,
+        path: Key,
+        max_items: int,
+        check: Callable[[str, Key], str],
+    ) -> tuple[str, ...]:
+        items = self.array(table, name, path, max_items)
+        if not items:
+            raise self.error((*path, name), "must not be an empty list")
+        return tuple(check(self.string_value(item, (*path, name)), (*path, name)) for item in items)
+
+    # ---- value kinds
+
+    def url(self, value: str, key: Key, schemes: tuple[str, ...] = ("http", "https")) -> str:
+        kind = "an https URL" if schemes == ("https",) else "an http(s) URL"
+        shown = _quote(value)
+        if any(c.isspace() or ord(c) < 0x20 for c in value) or "\\" in value:
+            raise self.error(
+                key, f"{shown} is not {kind}: it contains spaces or backslashes", needle=value
+            )
+        try:
+            parts = urlsplit(value)
+        except ValueError:
+            raise self.error(key, f"{shown} is not {kind}", needle=value) from None
+        scheme = parts.scheme.lower()
+        if scheme not in schemes:
+            if not scheme or "://" not in value:
+                hint = f" (it must start with {' or '.join(f'{s}://' for s in schemes)})"
+            else:
+                allowed = " and ".join(f"{s}://" for s in schemes)
+                hint = f" (only {allowed} {'is' if len(schemes) == 1 else 'are'} allowed)"
+            raise self.error(key, f"{shown} is not {kind}{hint}", needle=value)
+        if not value.lower().startswith(f"{scheme}://"):
+            raise self.error(key, f"{shown} is not {kind} (it needs {scheme}://)", needle=value)
+        host = parts.hostname
+        if not host:
+            raise self.error(key, f"{shown} is not {kind}: it has no host name", needle=value)
+        if parts.username is not None or parts.password is not None:
+            raise self.error(key, f"{shown} must not contain a user name or password", needle=value)
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0:
+            raise self.error(key, f"{shown} has an invalid port", needle=value)
+        if not _valid_host(host):
+            raise self.error(key, f"{shown} has an invalid host name", needle=value)
+        return value
+
+    def host(self, value: str, key: Key) -> str:
+        if "://" in value or "/" in value:
+            raise self.error(
+                key, f"{_quote(value)} must be a host name or address, not a URL", needle=value
+            )
+        candidate = value[1:-1] if value.startswith("[") and value.endswith("]") else value
+        if not _valid_host(candidate.lower()):
+            hint = " (give the port in 'port')" if ":" in candidate else ""
+            raise self.error(key, f"{_quote(value)} is not a valid host name{hint}", needle=value)
+        return candidate
+
+    def address(self, value: str, key: Key) -> str:
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            raise self.error(
+                key,
+                f"{_quote(value)} is not an IP address (write an address like 8.8.8.8)",
+                needle=value,
+            ) from None
+        if address.is_multicast or address.is_unspecified:
+            raise self.error(
+                key, f"{_quote(value)} cannot be used: it is not a unicast address", needle=value
+            )
+        return str(address)
+
+    def network(self, value: str, key: Key) -> str:
+        try:
+            return str(ipaddress.ip_network(value, strict=True))
+        except ValueError as exc:
+            hint = ""
+            with contextlib.suppress(ValueError):
+                hint = f' (did you mean "{ipaddress.ip_network(value, strict=False)}"?)'
+            if "host bits" in str(exc):
+                problem = f"{_quote(value)} is not a valid network: it has host bits set{hint}"
+            else:
+                problem = f"{_quote(value)} is not a valid network (write it like 192.0.2.0/24)"
+            raise self.error(key, problem, needle=value) from None
+
+    def hostname(self, value: str, key: Key) -> str:
+        if "://" in value or "/" in value or not _valid_host(value.lower()):
+            raise self.error(key, f"{_quote(value)} is not a valid host name", needle=value)
+        return value.lower()
+
+    # ---- sections
+
+    def profile(self, raw: dict[str, Any]) -> Profile:
+        if "format" not in raw:
+            raise ProfileError(
+                self.source, "the required key 'format' is missing; start the file with format = 1"
+            )
+        fmt = raw["format"]
+        if isinstance(fmt, bool) or not isinstance(fmt, int):
+            raise self.error(("format",), f"must be the number {FORMAT}, not {_describe(fmt)}")
+        if fmt != FORMAT:
+            raise self.error(
+                ("format",),
+                f"format {fmt} is not supported; this version of Clearsight reads format {FORMAT}",
+            )
+        self.check_keys(raw, _TOP_KEYS, (), required=("name",))
+
+        include_default = True
+        if "include_default" in raw:
+            include_default = self.boolean(raw, "include_default", ())
+        standalone = not include_default
+
+        name = self.string(raw, "name", ())
+        self.explicit.add("name")
+        support_contact = None
+        if "support_contact" in raw:
+            support_contact = self.string(raw, "support_contact", ())
+            self.explicit.add("support_contact")
+        country = ""
+        if "country" in raw:
+            country = self.string(raw, "country", ())
+            if not _COUNTRY.fullmatch(country):
+                raise self.error(
+                    ("country",),
+                    f"{_quote(country)} is not a country code: use two capital letters "
+                    '(ISO 3166), such as "CN"',
+                )
+            self.explicit.add("country")
+        elif standalone:
+            raise self.error(
+                ("country",),
+                "the required key 'country' is missing (a profile with include_default = false "
+                'must say where the user is, e.g. country = "CN")',
+            )
+
+        settings = self.settings(raw) if "settings" in raw else Settings()
+        resolvers = self.resolvers(raw) if "resolvers" in raw else ()
+        doh = self.doh(raw) if "doh" in raw else ()
+        injection = self.injection(raw, standalone) if "dns_injection" in raw else None
+        captive = self.captive_checks(raw) if "captive_checks" in raw else ()
+        exit_check = self.exit_check(raw, standalone) if "exit_check" in raw else None
+        services = self.services(raw) if "services" in raw else ()
+        vpn = self.vpn(raw) if "vpn" in raw else VpnSettings()
+
+        return Profile(
+            format=fmt,
+            name=name,
+            support_contact=support_contact,
+            country=country,
+            include_default=include_default,
+            settings=settings,
+            resolvers=resolvers,
+            doh=doh,
+            dns_injection=injection,
+            captive_checks=captive,
+            exit_check=exit_check,
+            services=services,
+            vpn=vpn,
+            source=None,
+            explicit_keys=frozenset(self.explicit),
+        )
+
+    def settings(self, raw: dict[str, Any]) -> Settings:
+        path: Key = ("settings",)
+        table = self.table(raw, "settings", ())
+        self.check_keys(table, _SETTINGS_KEYS, path)
+        self.explicit.update(f"settings.{k}" for k in table)
+        timeout = (
+            self.seconds(table, "timeout_s", path, TIMEOUT_MAX_S)
+            if ("timeout_s" in table)
+            else Settings().timeout_s
+        )
+        deadline = 0.0
+        if "deadline_s" in table:
+            deadline = self.seconds(table, "deadline_s", path, DEADLINE_MAX_S)
+            if deadline < timeout:
+                raise self.error(
+                    (*path, "deadline_s"),
+                    f"the whole run's deadline ({deadline:g} s) must not be shorter than "
+                    f"one operation's timeout_s ({timeout:g} s)",
+                )
+        language = "en"
+        if "language" in table:
+            language = self.string(table, "language", path)
+            if language not in LANGUAGES:
+                raise self.error(
+                    (*path, "language"),
+                    f"{_quote(language)} is not a language Clearsight speaks: use "
+                    + " or ".join(f'"{lang}"' for lang in LANGUAGES),
+                )
+        ca_file = self.ca_file(table) if "ca_file" in table else None
+        return Settings(timeout_s=timeout, deadline_s=deadline, ca_file=ca_file, language=language)
+
+    def ca_file(self, table: dict[str, Any]) -> Path:
+        key: Key = ("settings", "ca_file")
+        value = self.string(table, "ca_file", ("settings",))
+        if "\x00" in value:
+            raise self.error(key, "is not a valid path")
+        if os.path.isabs(value):
+            path = Path(os.path.normpath(value))
+        elif self.base_dir is None:
+            raise self.error(
+                key,
+                f"{_quote(value)} is a relative path, but this profile has no folder to "
+                "resolve it against; give an absolute path",
+            )
+        else:
+            folder = os.path.abspath(self.base_dir)
+            joined = os.path.normpath(os.path.join(folder, value))
+            if os.path.commonpath([folder, joined]) != folder:
+                raise self.error(
+                    key,
+                    f"{_quote(value)} points outside the profile's folder; keep the file next "
+                    "to the profile or give an absolute path",
+                )
+            path = Path(joined)
+        try:
+            exists, is_file = path.exists(), path.is_file()
+        except OSError:
+            exists = is_file = False
+        if not exists:
+            raise self.error(key, f"the certificate file {_quote(str(path))} does not exist")
+        if not is_file:
+            raise self.error(key, f"{_quote(str(path))} is not a file")
+        return path
+
+    def resolvers(self, raw: dict[str, Any]) -> tuple[Resolver, ...]:
+        out: list[Resolver] = []
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(self.tables(raw, "resolvers", (), MAX_RESOLVERS)):
+            path: Key = ("resolvers", index)
+            self.check_keys(entry, _RESOLVER_KEYS, path, required=_RESOLVER_KEYS)
+            name = self.unique_name(entry, path, seen, "resolver")
+            address = self.address(self.string(entry, "address", path), (*path, "address"))
+            out.append(Resolver(name=name, address=address))
+        return tuple(out)
+
+    def doh(self, raw: dict[str, Any]) -> tuple[DohResolver, ...]:
+        out: list[DohResolver] = []
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(self.tables(raw, "doh", (), MAX_DOH)):
+            path: Key = ("doh", index)
+            self.check_keys(entry, _DOH_KEYS, path, required=("name", "url"))
+            name = self.unique_name(entry, path, seen, "DoH server")
+            url = self.url(self.string(entry, "url", path), (*path, "url"), schemes=("https",))
+            bootstrap: tuple[str, ...] = ()
+            if "bootstrap" in entry:
+                bootstrap = self.strings(entry, "bootstrap", path, MAX_ADDRESSES, self.address)
+            elif not _is_ip(urlsplit(url).hostname or ""):
+                raise self.error(
+                    (*path, "bootstrap"),
+                    "the required key 'bootstrap' is missing in [[doh]]: list the addresses of "
+                    f"{urlsplit(url).hostname}, so that no DNS lookup is needed to reach it",
+                )
+            out.append(DohResolver(name=name, url=url, bootstrap=bootstrap))
+        return tuple(out)
+
+    def injection(self, raw: dict[str, Any], standalone: bool) -> DnsInjection:
+        path: Key = ("dns_injection",)
+        table = self.table(raw, "dns_injection", ())
+        required = ("probe_addresses",) if standalone else ()
+        self.check_keys(table, _INJECTION_KEYS, path, required=required)
+        self.explicit.update(f"dns_injection.{k}" for k in table)
+        probes: tuple[str, ...] = ()
+        if "probe_addresses" in table:
+            probes = self.strings(table, "probe_addresses", path, MAX_ADDRESSES, self.address)
+        names = None
+        if "names" in table:
+            names = self.strings(table, "names", path, MAX_INJECTION_NAMES, self.hostname)
+        return DnsInjection(probe_addresses=probes, names=names)
+
+    def captive_checks(self, raw: dict[str, Any]) -> tuple[CaptiveCheckSpec, ...]:
+        out: list[CaptiveCheckSpec] = []
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(self.tables(raw, "captive_checks", (), MAX_CAPTIVE_CHECKS)):
+            path: Key = ("captive_checks", index)
+            self.check_keys(entry, _CAPTIVE_KEYS, path, required=("url",))
+            url = self.url(self.string(entry, "url", path), (*path, "url"))
+            if url in seen:
+                raise self.error(
+                    (*path, "url"),
+                    f"{_quote(url)} is already checked by captive_checks[{seen[url] + 1}]",
+                    needle=url,
+                )
+            seen[url] = index
+            status = None
+            if "expect_status" in entry:
+                status = self.integer(entry, "expect_status", path, 100, 599)
+            body = None
+            if "expect_body" in entry:
+                body = self.string(entry, "expect_body", path, multiline=True)
+            if status is None and body is None:
+                raise self.error(
+                    path,
+                    "a captive-portal check needs expect_status, expect_body or both "
+                    "(what a working network answers)",
+                )
+            out.append(CaptiveCheckSpec(url=url, expect_status=status, expect_body=body))
+        return tuple(out)
+
+    def exit_check(self, raw: dict[str, Any], standalone: bool) -> ExitCheckSpec:
+        path: Key = ("exit_check",)
+        table = self.table(raw, "exit_check", ())
+        self.check_keys(table, _EXIT_KEYS, path, required=_EXIT_KEYS if standalone else ())
+        if "url" not in table:
+            return ExitCheckSpec(url="")
+        self.explicit.add("exit_check.url")
+        return ExitCheckSpec(url=self.url(self.string(table, "url", path), (*path, "url")))
+
+    def services(self, raw: dict[str, Any]) -> tuple[Service, ...]:
+        out: list[Service] = []
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(self.tables(raw, "services", (), MAX_SERVICES)):
+            path: Key = ("services", index)
+            self.check_keys(entry, _SERVICE_KEYS, path, required=("id", "name", "group", "urls"))
+            service_id = self.string(entry, "id", path, max_len=MAX_ID)
+            if not _SERVICE_ID.fullmatch(service_id):
+                raise self.error(
+                    (*path, "id"),
+                    f"the service id {_quote(service_id)} may only contain lower-case letters "
+                    'a-z, digits, "_" and "-"',
+                )
+            if service_id in seen:
+                raise self.error(
+                    (*path, "id"),
+                    f"the service id {_quote(service_id)} is already used by "
+                    f"services[{seen[service_id] + 1}]",
+                    needle=service_id,
+                )
+            seen[service_id] = index
+            urls = self.strings(entry, "urls", path, MAX_URLS_PER_SERVICE, self.url)
+            networks: tuple[str, ...] = ()
+            if "known_networks" in entry:
+                networks = self.strings(
+                    entry, "known_networks", path, MAX_NETWORKS_PER_SERVICE, self.network
+                )
+            out.append(
+                Service(
+                    id=service_id,
+                    name=self.string(entry, "name", path),
+                    group=self.string(entry, "group", path),
+                    urls=urls,
+                    domestic=self.flag(entry, "domestic", path),
+                    sensitive=self.flag(entry, "sensitive", path),
+                    known_networks=networks,
+                )
+            )
+        return tuple(out)
+
+    def vpn(self, raw: dict[str, Any]) -> VpnSettings:
+        path: Key = ("vpn",)
+        table = self.table(raw, "vpn", ())
+        self.check_keys(table, _VPN_KEYS, path)
+        expected = False
+        if "expected" in table:
+            expected = self.boolean(table, "expected", path)
+            self.explicit.add("vpn.expected")
+        endpoints: list[VpnEndpoint] = []
+        seen: dict[str, int] = {}
+        if "endpoints" in table:
+            for index, entry in enumerate(self.tables(table, "endpoints", path, MAX_VPN_ENDPOINTS)):
+                where: Key = ("vpn", "endpoints", index)
+                self.check_keys(entry, _ENDPOINT_KEYS, where, required=_ENDPOINT_KEYS)
+                name = self.unique_name(entry, where, seen, "VPN endpoint")
+                host = self.host(self.string(entry, "host", where), (*where, "host"))
+                port = self.integer(entry, "port", where, 1, 65535)
+                protocol = self.string(entry, "protocol", where)
+                if protocol not in VPN_PROTOCOLS:
+                    close = difflib.get_close_matches(protocol, VPN_PROTOCOLS, n=1, cutoff=0.6)
+                    hint = f'; did you mean "{close[0]}"?' if close else ""
+                    raise self.error(
+                        (*where, "protocol"),
+                        f"{_quote(protocol)} is not a known protocol (use one of "
+                        f"{', '.join(VPN_PROTOCOLS)}){hint}",
+                    )
+                endpoints.append(VpnEndpoint(name=name, host=host, port=port, protocol=protocol))
+        return VpnSettings(expected=expected, endpoints=tuple(endpoints))
+
+    def unique_name(self, entry: dict[str, Any], path: Key, seen: dict[str, int], what: str) -> str:
+        name = self.string(entry, "name", path)
+        if name in seen:
+            earlier = _show_key((*path[:-1], seen[name]))
+            raise self.error(
+                (*path, "name"),
+                f"the {what} name {_quote(name)} is already used by {earlier}",
+                needle=name,
+            )
+        seen[name] = int(path[-1])
+        return name
+
+
+def _check_merged(merged: Profile, own: Profile, source: str, locator: _Locator) -> None:
+    """What merging onto the default can still leave wrong, blamed on the own file."""
+
+    def fail(key: Key, problem: str) -> ProfileError:
+        return ProfileError(source, problem, key=_show_key(key), line=locator.line_of(key))
+
+    explicit = own.explicit_keys or frozenset()
+    settings = merged.settings
+    if settings.deadline_s < settings.timeout_s:
+        key: Key = (
+            ("settings", "deadline_s")
+            if "settings.deadline_s" in explicit
+            else ("settings", "timeout_s")
+        )
+        raise fail(
+            key,
+            f"the whole run's deadline ({settings.deadline_s:g} s, from the default profile "
+            f"unless set here) must not be shorter than timeout_s ({settings.timeout_s:g} s); "
+            "set deadline_s as well",
+        )
+    if merged.dns_injection is not None and not merged.dns_injection.probe_addresses:
+        raise fail(
+            ("dns_injection", "probe_addresses"),
+            "the required key 'probe_addresses' is missing in [dns_injection]",
+        )
+    if merged.exit_check is not None and not merged.exit_check.url:
+        raise fail(("exit_check", "url"), "the required key 'url' is missing in [exit_check]")
+
+
+def _merge_list(base: Sequence[T], extra: Sequence[T], key: Callable[[T], str]) -> tuple[T, ...]:
+    replacements = {key(item): item for item in extra}
+    merged = [replacements.pop(key(item), item) for item in base]
+    merged.extend(item for item in extra if key(item) in replacements)
+    return tuple(merged)
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _valid_host(host: str) -> bool:
+    """A DNS name (letters, digits, "-", "_"; internationalised names allowed) or an IP."""
+    if _is_ip(host):
+        return True
+    name = host[:-1] if host.endswith(".") else host
+    if not name or len(name) > 253:
+        return False
+    for label in name.split("."):
+        if label.isascii():
+            if not _HOST_LABEL.fullmatch(label):
+                return False
+        else:
+            try:
+                encoded = label.encode("idna").decode("ascii")
+            except UnicodeError:
+                return False
+            if not _HOST_LABEL.fullmatch(encoded.lower()):
+                return False
+    return True
