@@ -7,8 +7,8 @@ saved report diagnoses again identically and every rule is tested from tables.
 from __future__ import annotations
 
 import statistics
-from dataclasses import replace
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import Any
 
 from clearsight.diagnosis.evidence import Evidence

@@ -112,6 +112,8 @@ def render_text(report: dict[str, Any], *, colour: bool = False, details: bool =
             if details:
                 out.add(f"      {finding.get('explanation', '')}")
     services = [s for s in report.get("services") or [] if isinstance(s, dict)]
+    if status == "offline":
+        services = []  # nothing answered: a list of "unclear" rows would only bury the answer
     groups: dict[str, list[dict[str, Any]]] = {}
     for service in services:
         group = str(service.get("group") or "")
