@@ -176,6 +176,7 @@ class UdpDnsClient:
         resolver: str,
         listen_s: float = DEFAULT_LISTEN_S,
         timeout_s: float | None = None,
+        port: int = 53,
     ) -> PendingQuery:
         """Send a query now. A failure to send is recorded, not raised."""
         message = dns.message.make_query(name, qtype)
@@ -207,7 +208,7 @@ class UdpDnsClient:
             sock.setblocking(False)
             # A connected socket: the kernel drops packets from other sources, and an
             # ICMP port-unreachable becomes ECONNREFUSED instead of a long silence.
-            sock.connect((server, 53))
+            sock.connect((server, port))
             sock.send(message.to_wire())
         except OSError as exc:
             sock.close()

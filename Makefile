@@ -1,0 +1,54 @@
+# Clearsight: make run (the app), make test (everything CI runs), make check (lint + types).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# Debian packages the lab and GUI tests need (see tests/lab/README.md).
+DEB_PACKAGES := iptables dnsmasq-base openvpn wireguard-tools wireguard-go tinyproxy dnsutils \
+	faketime xvfb libnetfilter-queue-dev curl openssl iproute2 procps libegl1 libxkbcommon0 \
+	libxcb-cursor0 libfontconfig1 libdbus-1-3 fonts-noto-cjk
+
+.PHONY: run test check lint types unit lab system-deps venv bench clean
+
+$(BIN)/clearsight: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+venv: $(BIN)/clearsight
+
+run: venv
+	$(BIN)/clearsight
+
+system-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "Missing Debian packages:$$missing (run as root: sudo make system-deps)"; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+lint: venv
+	$(BIN)/ruff check desktop tests benchmarks
+	$(BIN)/ruff format --check desktop tests benchmarks
+
+types: venv
+	$(BIN)/mypy
+
+check: lint types
+
+unit: venv
+	$(BIN)/pytest tests/unit -q
+
+lab: venv system-deps
+	CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest tests/lab_selftest tests/lab_scenarios -q
+
+# The whole suite. Lab tests need root; with CI=true or CLEARSIGHT_REQUIRE_LAB=1 they fail
+# instead of skipping when they cannot run.
+test: venv system-deps check
+	CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest -q
+
+bench: venv system-deps
+	$(BIN)/python benchmarks/run_benchmarks.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache
