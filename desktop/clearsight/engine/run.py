@@ -555,13 +555,27 @@ class _Plan:
             with contextlib.suppress(Exception):
                 future.result(timeout=max(0.0, self.ctx.remaining()))
 
+    def _control_first(self, url: str, addresses: tuple[str, ...]) -> tuple[str, ...]:
+        """Run the innocuous control to the pair before a real-name request (the GFW's
+        residual blocking would otherwise spoil the control); keep addresses that connect."""
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        port = parts.port or (443 if scheme == "https" else 80)
+        usable: list[str] = []
+        for address in addresses[:2]:
+            if self.pairs.connect(address, port, scheme == "https").failure is None:
+                self.pairs.note_real_name(address, port, (parts.hostname or "").lower())
+                usable.append(address)
+        return tuple(usable) or addresses[:1]
+
     def _clock(self) -> None:
         candidates = [s for s in self.services if s.domestic] or list(self.services)
         for service in candidates[:2]:
             url = service.urls[0]
             host = urlsplit(url).hostname or ""
             v4, v6, failure = self.resolve_both(host)
-            record = clock_check(self.ctx, self.trust.unverified, url, v4 + v6, failure)
+            addresses = self._control_first(url, v4 + v6) if v4 or v6 else ()
+            record = clock_check(self.ctx, self.trust.unverified, url, addresses, failure)
             self.run.add(record)
             if record.skew_s is not None:
                 return
@@ -569,16 +583,18 @@ class _Plan:
     def _captive(self, spec: Any) -> None:
         host = urlsplit(spec.url).hostname or ""
         v4, v6, failure = self.resolve_both(host)
+        addresses = self._control_first(spec.url, v4 + v6) if v4 or v6 else ()
         self.run.add(
             captive_check(
-                self.ctx, spec.url, v4 + v6, spec.expect_status, spec.expect_body, failure
+                self.ctx, spec.url, addresses, spec.expect_status, spec.expect_body, failure
             )
         )
 
     def _exit(self, url: str) -> None:
         host = urlsplit(url).hostname or ""
         v4, v6, failure = self.resolve_both(host)
-        self.run.add(exit_check(self.ctx, self.http_trust.public, url, v4 + v6, failure))
+        addresses = self._control_first(url, v4 + v6) if v4 or v6 else ()
+        self.run.add(exit_check(self.ctx, self.http_trust.public, url, addresses, failure))
 
     # ------------------------------------------------------------ services
     def _service(self, service: Service) -> None:
@@ -601,25 +617,35 @@ class _Plan:
         def probe(address: str) -> None:
             self._probe_address(url, host, address, port, with_tls, fetched, fetch_lock)
 
-        self.pool.map(probe, probed)
-        if _is_ip(host) or not self.profile.doh:
-            return
-        # The reference's addresses, where they differ from the local answer: do they
-        # present a valid certificate for the name? (DESIGN.md, the DNS rules.)
-        extra: list[str] = []
-        for qtype in ("A", "AAAA"):
-            try:
-                record = self.doh_lookup(host, qtype).result(timeout=max(0.0, self.ctx.remaining()))
-            except Exception:
-                continue
-            if record is None or record.failure is not None:
-                continue
-            extra.extend(a for a in record.addresses[:MAX_REFERENCE_ADDRESSES] if a not in probed)
-        if extra:
-            self.pool.map(
-                lambda a: self._probe_address(url, host, a, port, with_tls, None, fetch_lock),
-                extra,
-            )
+        def local_part() -> None:
+            self.pool.map(probe, probed)
+
+        def reference_part() -> None:
+            # The reference's addresses, where they differ from the local answer: do they
+            # present a valid certificate for the name? (DESIGN.md, the DNS rules.) Probed
+            # alongside the local ones, so a blackholed local answer costs no extra time.
+            if _is_ip(host) or not self.profile.doh:
+                return
+            extra: list[str] = []
+            for qtype in ("A", "AAAA"):
+                try:
+                    record = self.doh_lookup(host, qtype).result(
+                        timeout=max(0.0, self.ctx.remaining())
+                    )
+                except Exception:
+                    continue
+                if record is None or record.failure is not None:
+                    continue
+                extra.extend(
+                    a for a in record.addresses[:MAX_REFERENCE_ADDRESSES] if a not in probed
+                )
+            if extra:
+                self.pool.map(
+                    lambda a: self._probe_address(url, host, a, port, with_tls, None, fetch_lock),
+                    extra,
+                )
+
+        self.pool.map(lambda part: part(), [local_part, reference_part])
 
     def _probe_address(
         self,
