@@ -210,6 +210,23 @@ class ExitCheck:
 
 
 @dataclass(frozen=True)
+class VpnEndpointProbe:
+    """A VPN server probed without credentials (one address, one protocol)."""
+
+    kind: ClassVar[str] = "vpn_endpoint"
+    name: str
+    host: str
+    port: int
+    protocol: str  # openvpn-udp | openvpn-tcp | ikev2 | wireguard | tcp | https
+    address: str | None = None
+    replied: bool = False  # the protocol's own answer came back
+    failure: str | None = None
+    detail: str = ""
+    elapsed_ms: float | None = None
+    started_s: float = 0.0
+
+
+@dataclass(frozen=True)
 class InterfaceAddress:
     family: str  # "ipv4" | "ipv6" | "mac"
     address: str
@@ -288,6 +305,7 @@ Observation = (
     | ClockCheck
     | CaptiveCheck
     | ExitCheck
+    | VpnEndpointProbe
     | NetworkEnvironment
     | RunPlan
     | Unfinished
@@ -304,6 +322,7 @@ OBSERVATION_TYPES: dict[str, type[Any]] = {
         ClockCheck,
         CaptiveCheck,
         ExitCheck,
+        VpnEndpointProbe,
         NetworkEnvironment,
         RunPlan,
         Unfinished,
@@ -423,6 +442,7 @@ __all__ = [
     "TcpConnect",
     "TlsHandshake",
     "Unfinished",
+    "VpnEndpointProbe",
     "from_json",
     "observation_from_json",
     "to_json",
