@@ -227,6 +227,16 @@ class VpnEndpointProbe:
 
 
 @dataclass(frozen=True)
+class ClientSeen:
+    """A VPN or proxy client recognised among the running processes."""
+
+    name: str
+    kind: str  # "vpn" | "proxy"
+    process: str
+    per_app: bool = False
+
+
+@dataclass(frozen=True)
 class InterfaceAddress:
     family: str  # "ipv4" | "ipv6" | "mac"
     address: str
@@ -253,6 +263,7 @@ class NetworkEnvironment:
     egress_ipv6: str | None = None
     egress_ipv6_interface: str | None = None
     system_resolvers: tuple[str, ...] = ()
+    clients: tuple[ClientSeen, ...] = ()
     failure: str | None = None
 
 
@@ -425,6 +436,7 @@ __all__ = [
     "OBSERVATION_TYPES",
     "CaptiveCheck",
     "Certificate",
+    "ClientSeen",
     "ClockCheck",
     "DnsQuery",
     "DnsReply",
