@@ -6,7 +6,10 @@ Evidence, strongest first: a valid certificate for the name at a returned addres
 reference or the service's known networks; a forged-pool match (supports, never decides
 alone); bogus addresses. When the local answer differs from the reference, the
 reference's addresses present a valid certificate and the local ones do not (or cannot be
-reached), the local answer is forged.
+reached), the local answer is forged. When the injection probe heard answers for this very
+name (the injector picks its addresses from a pool, so they rarely match the local ones)
+and nothing vouches for the local answer, it is forged too. Injection probes that answer
+an innocuous (domestic) name are a transparent DNS proxy, not a path: they are ignored.
 """
 
 from __future__ import annotations
@@ -18,11 +21,15 @@ from clearsight.diagnosis.evidence import Evidence
 from clearsight.probes import failures
 
 CERT_PROBLEMS = frozenset({"untrusted", "name_mismatch", "expired", "not_yet_valid"})
+# The lookup was not measured to the end (the run's deadline, cancel); like a lookup that
+# could not be made (no system resolver found), no verdict about the network comes from it.
+NOT_MEASURED = frozenset({failures.NOT_RUN, failures.CANCELLED, failures.DEADLINE})
 
 
 @dataclass(frozen=True)
 class DnsJudgement:
-    status: str  # ok | forged | failed | unverified | nonexistent
+    status: str  # ok | forged | failed | unverified | nonexistent | unverified_failed
+    #              | not_measured
     reason: str
     failure: str | None = None
     local: tuple[str, ...] = ()  # the system resolver's first answers (both families)
@@ -70,6 +77,19 @@ def _reference(ev: Evidence, name: str) -> tuple[tuple[str, ...], bool, bool]:
     return tuple(dict.fromkeys(found)), answered, nxdomain and not found
 
 
+TIME_PROBLEMS = frozenset({"expired", "not_yet_valid"})
+
+
+def _certificate_ok(ev: Evidence, address: str, port: int, name: str, clock_wrong: bool) -> bool:
+    """A valid certificate for the name at the address. With the clock wrong, a certificate
+    whose only fault is its validity period counts: OpenSSL checks the chain and the name
+    before the dates, so "expired"/"not yet valid" means a trusted chain for this name."""
+    if ev.valid_certificate(address, port, name):
+        return True
+    handshake = ev.tls.get((address, port, name))
+    return clock_wrong and handshake is not None and handshake.verify in TIME_PROBLEMS
+
+
 def _serves_another_site(ev: Evidence, address: str, port: int, name: str) -> bool:
     """A certificate from a trusted authority, for another name: the address is someone
     else's (OpenSSL checks the chain before the name, so ``name_mismatch`` means trusted)."""
@@ -85,9 +105,21 @@ def _bad_or_unreachable(ev: Evidence, address: str, port: int, name: str) -> boo
 
 
 def judge_dns(
-    ev: Evidence, name: str, port: int, known_networks: tuple[str, ...], with_tls: bool
+    ev: Evidence,
+    name: str,
+    port: int,
+    known_networks: tuple[str, ...],
+    with_tls: bool,
+    *,
+    clock_wrong: bool = False,
 ) -> DnsJudgement:
     name = name.lower()
+    # A wrong clock makes every certificate look invalid: its date errors prove nothing.
+    problems = CERT_PROBLEMS - TIME_PROBLEMS if clock_wrong else CERT_PROBLEMS
+
+    def valid(address: str) -> bool:
+        return with_tls and _certificate_ok(ev, address, port, name, clock_wrong)
+
     if addr.parse(name) is not None:
         return DnsJudgement("ok", "address_literal", local=(name,), genuine=(name,))
     local, failure, differing = _local(ev, name)
@@ -99,13 +131,14 @@ def judge_dns(
         if (q := ev.system_dns.get((name, qtype))) is not None
     }
     base = {"reference": reference, "all_replies": replies}
-    ref_genuine = tuple(
-        a for a in reference if with_tls and ev.valid_certificate(a, port, name)
-    ) or (reference if not with_tls else ())
+    ref_genuine = tuple(a for a in reference if valid(a)) or (reference if not with_tls else ())
 
     if not local:
         if failure is None:
             failure = failures.NOT_RUN
+        if failure in NOT_MEASURED or failure == failures.NO_RESOLVER:
+            reason = "no_system_resolver" if failure == failures.NO_RESOLVER else "not_finished"
+            return DnsJudgement("not_measured", reason, failure, **base)  # type: ignore[arg-type]
         if ref_nxdomain and failure == failures.NXDOMAIN:
             return DnsJudgement("nonexistent", "reference_nxdomain", failure, **base)  # type: ignore[arg-type]
         exists = bool(reference) or bool(known_networks)
@@ -119,7 +152,7 @@ def judge_dns(
             )
         return DnsJudgement("unverified_failed", "no_reference", failure, **base)  # type: ignore[arg-type]
 
-    valid_local = tuple(a for a in local if with_tls and ev.valid_certificate(a, port, name))
+    valid_local = tuple(a for a in local if valid(a))
     pool = tuple(a for a in local if addr.in_forged_pool(a))
     common = {
         "local": local,
@@ -147,6 +180,17 @@ def judge_dns(
     agrees = [a for a in local if a in reference or addr.in_networks(a, known_networks)]
     if agrees:
         return DnsJudgement("ok", "agrees_with_reference", genuine=tuple(agrees), **common)  # type: ignore[arg-type]
+    if injected_all:
+        # Answers for this very name were injected on the path (the injector draws its
+        # forged addresses from a pool, so the probe rarely hears the same ones), and
+        # nothing vouches for the local answer: no certificate, no reference, no network.
+        return DnsJudgement(
+            "forged",
+            "injection_seen_for_name",
+            injected=tuple(sorted(injected_all)),
+            genuine=ref_genuine,
+            **common,  # type: ignore[arg-type]
+        )
     unreachable_or_bad = all(_bad_or_unreachable(ev, a, port, name) for a in local)
     if ref_genuine and with_tls and unreachable_or_bad:
         return DnsJudgement("forged", "reference_verified", genuine=ref_genuine, **common)  # type: ignore[arg-type]
@@ -157,8 +201,7 @@ def judge_dns(
         reference
         or other_site
         or any(
-            (h := ev.tls.get((a, port, name))) is not None and h.verify in CERT_PROBLEMS
-            for a in pool
+            (h := ev.tls.get((a, port, name))) is not None and h.verify in problems for a in pool
         )
     ):
         return DnsJudgement("forged", "forged_pool", genuine=ref_genuine, **common)  # type: ignore[arg-type]

@@ -6,6 +6,7 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from clearsight.probes.records import (
     CaptiveCheck,
@@ -108,16 +109,41 @@ class Evidence:
         handshake = self.tls.get((address, port, name))
         return handshake is not None and (handshake.verify == "ok" or handshake.os_verify == "ok")
 
+    def domestic_hosts(self) -> set[str]:
+        """Host names of the domestic controls (the injection probe's innocuous names)."""
+        hosts: set[str] = set()
+        for service in self.plan.services if self.plan else ():
+            if service.domestic:
+                hosts.update((urlsplit(u).hostname or "").lower() for u in service.urls)
+        hosts.discard("")
+        return hosts
+
+    def intercepting_probes(self) -> set[str]:
+        """Probe addresses that answered an innocuous name: a transparent DNS proxy answers
+        for them, so what they say about other names is no sign of injection."""
+        innocuous = self.domestic_hosts()
+        return {
+            q.server
+            for q in self.injection
+            if q.name.lower() in innocuous and any(r.addresses for r in q.replies)
+        }
+
+    def _path_probes(self, name: str) -> list[DnsQuery]:
+        intercepting = self.intercepting_probes()
+        return [
+            q for q in self.injection if q.name.lower() == name and q.server not in intercepting
+        ]
+
     def injected_answers(self, name: str) -> set[str]:
+        """Addresses injected on the path for ``name`` (heard where no DNS server runs)."""
         found: set[str] = set()
-        for query in self.injection:
-            if query.name.lower() == name:
-                for reply in query.replies:
-                    found.update(reply.addresses)
+        for query in self._path_probes(name):
+            for reply in query.replies:
+                found.update(reply.addresses)
         return found
 
     def injection_probed(self, name: str) -> bool:
-        return any(q.name.lower() == name for q in self.injection)
+        return bool(self._path_probes(name))
 
     def clock_skew_s(self) -> float | None:
         skews = [c.skew_s for c in self.clocks if c.skew_s is not None]

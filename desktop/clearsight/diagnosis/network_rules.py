@@ -11,6 +11,14 @@ from clearsight.diagnosis.service_rules import Context, UrlResult
 from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
 from clearsight.probes import failures
 
+CERTIFICATE_FAILURES = frozenset(
+    {
+        failures.TLS_CERT_UNTRUSTED,
+        failures.TLS_CERT_NAME_MISMATCH,
+        failures.TLS_CERT_EXPIRED,
+        failures.TLS_CERT_NOT_YET_VALID,
+    }
+)
 UNREACHABLE = frozenset(
     {
         failures.TIMEOUT,
@@ -41,7 +49,7 @@ def network_findings(
         found.append(
             Finding("clock_wrong", "problem", params={"skew_hours": round(abs(skew) / 3600)})
         )
-    found.extend(_dns_findings(ev, verdicts, details))
+    found.extend(_dns_findings(ev, verdicts, details, ctx))
     found.extend(_tls_findings(verdicts, details))
     found.extend(_blocking_findings(verdicts, details))
     found.extend(_ipv6(ev, verdicts))
@@ -65,7 +73,7 @@ def _unfinished(ev: Evidence) -> list[Finding]:
 
 
 def _dns_findings(
-    ev: Evidence, verdicts: list[ServiceVerdict], details: dict[str, UrlResult]
+    ev: Evidence, verdicts: list[ServiceVerdict], details: dict[str, UrlResult], ctx: Context
 ) -> list[Finding]:
     out: list[Finding] = []
     domestic_hosts = {
@@ -155,11 +163,17 @@ def _dns_findings(
                 params={"addresses": list(rewritten[0].addresses[:4])},
             )
         )
-    # DoH references: answered by nobody while other things work.
+    # DoH references: answered by nobody while other things work. Not behind a login
+    # page (nothing passes before the login), and a certificate refused because the
+    # clock is wrong says nothing about the network.
     by_doh: dict[str, list[str | None]] = {}
     for records in ev.doh.values():
         for record in records:
+            if ctx.clock_wrong and record.failure in CERTIFICATE_FAILURES:
+                continue
             by_doh.setdefault(record.resolver, []).append(record.failure)
+    if ctx.captive_portal:
+        by_doh = {}
     for name, fs in by_doh.items():
         if (
             fs

@@ -149,13 +149,15 @@ def _genuine_response(fetch: HttpFetch, with_tls: bool) -> tuple[bool, str | Non
     target = final.hostname or ""
     if fetch.redirects and target and target != fetch.host:
         target_ip = addr.parse(target)
-        if target_ip is not None and (addr.is_private(target) or target_ip.is_loopback):
+        if target_ip is not None and (addr.is_private(target) or addr.is_bogus(target, "")):
             return False, "http_blocked"
     if not with_tls:
         if fetch.status in (403, 451) or (
             fetch.title is not None and _BLOCK_PAGE.search(fetch.title)
         ):
             return False, "http_blocked"
+        if fetch.status >= 500:
+            return True, "site_error"
         return True, None
     # The genuine service (its certificate is valid) refusing this country.
     if fetch.status in (403, 451) or _REGION_PAGE.search(fetch.body_prefix):
@@ -171,7 +173,7 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
     host = (parts.hostname or "").lower()
     port = parts.port or (443 if scheme == "https" else 80)
     with_tls = scheme == "https"
-    dns = judge_dns(ev, host, port, service.known_networks, with_tls)
+    dns = judge_dns(ev, host, port, service.known_networks, with_tls, clock_wrong=ctx.clock_wrong)
     probed_local = [a for a in dns.local if ev.tcp.get((a, port))]
     evidence: dict[str, Any] = {
         "url": url,
@@ -219,6 +221,11 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
         result.verdict = result.advice_verdict = "inconclusive"
         result.reason = "lookup_failed_no_reference"
         return result
+    if dns.status == "not_measured":
+        layers["dns"] = _layer("not_run", dns.failure)
+        result.verdict = result.advice_verdict = "inconclusive"
+        result.reason = dns.reason
+        return result
 
     local = list(dns.local)
     # ---- TCP
@@ -240,6 +247,16 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
             return result
         if failure in (failures.CANCELLED, failures.DEADLINE, failures.NOT_RUN):
             result.reason = "not_finished"
+            return result
+        if failure == failures.TIMEOUT and not any(_retried(ev, a, port) for a in tried):
+            # A single timeout is retried once; the retry never came back (the run ended).
+            result.reason = "not_finished"
+            return result
+        if failure == failures.CONNECTION_REFUSED and _refused_everywhere(ev, dns, local, port):
+            # Different servers of the service, from the local answer and the reference,
+            # all say "nothing listens here": the service is down, not blocked.
+            result.verdict = result.advice_verdict = "site_error"
+            result.reason = "refused_everywhere"
             return result
         result.verdict = result.advice_verdict = "ip_blocked"
         result.reason = f"tcp_{failure}"
@@ -302,6 +319,21 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
     return result
 
 
+def _retried(ev: Evidence, address: str, port: int) -> bool:
+    return len(ev.tcp.get((address, port), [])) >= 2
+
+
+def _refused_everywhere(ev: Evidence, dns: DnsJudgement, local: list[str], port: int) -> bool:
+    others = [a for a in dns.reference if a not in local and ev.tcp.get((a, port))]
+    if not others:
+        return False
+    return all(
+        ev.tcp_failure(a, port) == failures.CONNECTION_REFUSED
+        for a in [*local, *others]
+        if ev.tcp.get((a, port))
+    )
+
+
 def _judge_fetch(
     ev: Evidence, fetch: HttpFetch, with_tls: bool, ctx: Context
 ) -> tuple[str, str | None, float | None]:
@@ -326,6 +358,9 @@ def _judge_fetch(
         control is not None
         and control.failure is None
         and control.elapsed_ms is not None
+        # Only a like-for-like transfer compares speed: a server that answers the
+        # innocuous name with a short error page is fast because it sends little.
+        and control.body_bytes >= fetch.body_bytes
         and elapsed > 2000.0
         and control.elapsed_ms * 3 < elapsed
     ):
