@@ -206,7 +206,8 @@ def _explain(args: argparse.Namespace) -> int:
 
 def _deliver(report: dict[str, Any], args: argparse.Namespace, *, quiet: bool) -> int:
     """Write every file asked for, print the summary, return the exit status."""
-    from clearsight.report.files import SaveError, save_json, save_text
+    from clearsight.report.files import SaveError, save_error_text, save_json, save_text
+    from clearsight.report.pdf import PdfError
     from clearsight.report.text import render_email_text, render_text
 
     failed = False
@@ -222,7 +223,10 @@ def _deliver(report: dict[str, Any], args: argparse.Namespace, *, quiet: bool) -
         try:
             write(path)
         except SaveError as exc:
-            print(exc.strerror or str(exc), file=sys.stderr)
+            print(save_error_text(exc, str(report.get("language") or "en")), file=sys.stderr)
+            failed = True
+        except PdfError as exc:
+            print(str(exc), file=sys.stderr)
             failed = True
     if not quiet:
         colour = sys.stdout.isatty() and os.environ.get("NO_COLOR") is None

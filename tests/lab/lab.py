@@ -5,6 +5,7 @@ See ``tests/lab/README.md`` for the addressing plan and a tour of the API.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import glob
 import itertools
@@ -17,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,23 +33,23 @@ REPO = Path(__file__).resolve().parents[2]
 APP_PYTHON = REPO / ".venv" / "bin" / "python"
 
 # ---- addressing plan (the same in every lab: each lab has its own namespaces) -------------
-CLIENT_V4, CLIENT_V6 = "10.77.1.2", "fd77:1::2"
-CENSOR_LAN_V4, CENSOR_LAN_V6 = "10.77.1.1", "fd77:1::1"
-CENSOR_WAN_V4, CENSOR_WAN_V6 = "10.77.2.1", "fd77:2::1"
-WORLD_WAN_V4, WORLD_WAN_V6 = "10.77.2.2", "fd77:2::2"
+CLIENT_V4, CLIENT_V6 = "10.77.1.2", "fd77:0:0:1::2"
+CENSOR_LAN_V4, CENSOR_LAN_V6 = "10.77.1.1", "fd77:0:0:1::1"
+CENSOR_WAN_V4, CENSOR_WAN_V6 = "10.77.2.1", "fd77:0:0:2::1"
+WORLD_WAN_V4, WORLD_WAN_V6 = "10.77.2.2", "fd77:0:0:2::2"
 # world infrastructure (on the world's lo)
-SYSTEM_RESOLVER_V4, SYSTEM_RESOLVER_V6 = "10.77.53.53", "fd77:53::53"
+SYSTEM_RESOLVER_V4, SYSTEM_RESOLVER_V6 = "10.77.53.53", "fd77:0:0:53::53"
 SYSTEM_HELPER_V4 = "10.77.53.98"
-FOREIGN_RESOLVER_V4, FOREIGN_RESOLVER_V6 = "198.18.53.53", "fd77:153::53"
+FOREIGN_RESOLVER_V4, FOREIGN_RESOLVER_V6 = "198.18.53.53", "fd77:0:0:153::53"
 FOREIGN_HELPER_V4 = "198.18.53.98"
-DOH_V4, DOH_V6 = "198.18.53.1", "fd77:153::1"
+DOH_V4, DOH_V6 = "198.18.53.1", "fd77:0:0:153::1"
 DOH_NAME = "doh.lab-dns.test"
 DOH_PATH = "/dns-query"
 # censor services (on the censor's lo)
-CENSOR_DNS_V4, CENSOR_DNS_V6 = "10.77.3.53", "fd77:3::53"
-CENSOR_PORTAL_V4, CENSOR_PORTAL_V6 = "10.77.3.80", "fd77:3::80"
-CENSOR_BLOCK_V4, CENSOR_BLOCK_V6 = "10.77.3.81", "fd77:3::81"
-CENSOR_MITM_V4, CENSOR_MITM_V6 = "10.77.3.43", "fd77:3::43"
+CENSOR_DNS_V4, CENSOR_DNS_V6 = "10.77.3.53", "fd77:0:0:3::53"
+CENSOR_PORTAL_V4, CENSOR_PORTAL_V6 = "10.77.3.80", "fd77:0:0:3::80"
+CENSOR_BLOCK_V4, CENSOR_BLOCK_V6 = "10.77.3.81", "fd77:0:0:3::81"
+CENSOR_MITM_V4, CENSOR_MITM_V6 = "10.77.3.43", "fd77:0:0:3::43"
 MITM_PORTS = {("evil", True): 8443, ("evil", False): 8445,
               ("corporate", True): 8444, ("corporate", False): 8446,
               ("lab", True): 8447, ("lab", False): 8448}
@@ -56,15 +58,32 @@ DELAY_QUEUE = 2
 
 _SERVER_START_TIMEOUT = 15.0
 _prefix_counter = itertools.count()
+_live_labs: weakref.WeakSet[Lab] = weakref.WeakSet()
+
+
+@atexit.register
+def _teardown_forgotten_labs() -> None:
+    """A lab never closed (no context manager, an interrupted run) is torn down at exit."""
+    for lab in list(_live_labs):
+        with contextlib.suppress(Exception):
+            lab.teardown()
 
 
 def _faketime_library() -> str | None:
-    for pattern in ("/usr/lib/*/faketime/libfaketimeMT.so.1", "/usr/lib/faketime/libfaketimeMT.so.1",
+    for pattern in ("/usr/lib/*/faketime/libfaketimeMT.so.1",
+                    "/usr/lib/faketime/libfaketimeMT.so.1",
                     "/usr/lib/*/faketime/libfaketime.so.1"):
         found = sorted(glob.glob(pattern))
         if found:
             return found[0]
     return None
+
+
+def _host_netns_env() -> str:
+    from tests.lab.guard import egress_guard
+
+    inode = egress_guard.host_netns_inode()
+    return str(inode) if inode is not None else ""
 
 
 def is_ipv6(address: str) -> bool:
@@ -279,12 +298,15 @@ class Resolver:
         return self
 
     def reset(self, name: str | None = None) -> Resolver:
+        """Back to honest answers (for ``name``, or every name)."""
         if name is None:
+            changed = bool(self.overrides) or self.nxdomain_answer is not None
             self.overrides.clear()
             self.nxdomain_answer = None
         else:
-            self.overrides.pop(_norm(name), None)
-        self.lab._resolvers_changed()
+            changed = self.overrides.pop(_norm(name), None) is not None
+        if changed:
+            self.lab._resolvers_changed()
         return self
 
     # ---- plumbing
@@ -409,6 +431,7 @@ class ServerProcess:
             "PYTHONPATH": f"{REPO}{os.pathsep}{GUARD_DIR}",
             "CLEARSIGHT_EGRESS_GUARD": "1",
             "CLEARSIGHT_EGRESS_GUARD_LOG": str(self.lab.guard_log(self.label)),
+            "CLEARSIGHT_EGRESS_GUARD_HOST_NETNS": _host_netns_env(),
             "PYTHONDONTWRITEBYTECODE": "1",
             "LANG": "C.UTF-8",
         }
@@ -482,9 +505,9 @@ class Lab:
     def __init__(self, prefix: str | None = None, *, country: str = "CN",
                  pki: PKI | None = None, resolv_conf_ipv6: bool = False) -> None:
         if prefix is None:
-            prefix = f"cs{os.getpid() % 100000}{next(_prefix_counter)}"
-        if not prefix.replace("-", "").isalnum() or len(prefix) > 12:
-            raise ValueError("prefix: up to 12 letters, digits or dashes")
+            prefix = f"cs{os.getpid()}x{next(_prefix_counter)}"
+        if not prefix.replace("-", "").isalnum() or len(prefix) > 20:
+            raise ValueError("prefix: up to 20 letters, digits or dashes")
         self.prefix = prefix
         self.country = country
         self.client_ns = f"{prefix}-cli"
@@ -547,7 +570,9 @@ class Lab:
         self.workdir.chmod(0o755)
         (self.workdir / "home").mkdir()
         (self.workdir / "tmp").mkdir()
-        netns.write_record(self.prefix, self.namespaces, str(self.workdir))
+        netns.write_record(self.prefix, self.namespaces, str(self.workdir),
+                           str(self.pki.directory))
+        _live_labs.add(self)
         self.resolver = Resolver(self, "system", SYSTEM_RESOLVER_V4, SYSTEM_RESOLVER_V6,
                                  SYSTEM_HELPER_V4)
         self.foreign_resolver = Resolver(self, "foreign", FOREIGN_RESOLVER_V4,
@@ -561,9 +586,11 @@ class Lab:
         netns.ip_batch([f"netns add {ns}" for ns in self.namespaces])
         no_dad = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0",
                   "net.ipv6.conf.default.accept_ra": "0", "net.ipv6.conf.all.accept_ra": "0"}
+        # No ICMP rate limits: an unreachable must arrive every time, not once a second.
+        no_limits = {"net.ipv4.icmp_ratelimit": "0", "net.ipv6.icmp.ratelimit": "0"}
         netns.write_sysctls(cli, no_dad)
-        netns.write_sysctls(wld, no_dad)
-        netns.write_sysctls(cen, {**no_dad, "net.ipv4.ip_forward": "1",
+        netns.write_sysctls(wld, {**no_dad, **no_limits})
+        netns.write_sysctls(cen, {**no_dad, **no_limits, "net.ipv4.ip_forward": "1",
                                   "net.ipv6.conf.all.forwarding": "1"})
         with contextlib.suppress(OSError):
             netns.write_sysctls(cen, {"net.netfilter.nf_conntrack_acct": "1"})
@@ -600,11 +627,14 @@ class Lab:
             "link set lo up",
             f"addr add {WORLD_WAN_V4}/24 dev eth0",
             f"addr add {WORLD_WAN_V6}/64 dev eth0 nodad",
+            # One TCP segment per packet (no GSO super-packets): the censor's byte counters
+            # then move in MSS steps, so "freeze after 16 KB" freezes after 16 KB.
+            "link set dev eth0 gso_max_size 1500 gso_max_segs 1",
             "link set eth0 up",
             f"route add 10.77.1.0/24 via {CENSOR_WAN_V4}",
             f"route add 10.77.3.0/24 via {CENSOR_WAN_V4}",
-            f"route add fd77:1::/64 via {CENSOR_WAN_V6}",
-            f"route add fd77:3::/64 via {CENSOR_WAN_V6}",
+            f"route add fd77:0:0:1::/64 via {CENSOR_WAN_V6}",
+            f"route add fd77:0:0:3::/64 via {CENSOR_WAN_V6}",
             *(f"addr add {a}/32 dev lo" for a in infra),
             *(f"addr add {a}/128 dev lo" for a in infra6),
         ], ns=wld)
@@ -632,25 +662,25 @@ class Lab:
         if self.workdir != Path() and self.workdir.name.startswith("clearsight-lab-"):
             shutil.rmtree(self.workdir, ignore_errors=True)
         netns.remove_record(self.prefix)
+        _live_labs.discard(self)
 
     close = teardown
 
     # ---- world content
 
-    def _new_address(self, kind: str, family: int, explicit: str | bool) -> str | None:
+    def _new_address(self, kind: str, family: int, explicit: str | bool, n: int) -> str | None:
+        """An address for the n-th site/host (IPv4 and IPv6 share n), or ``explicit``."""
         if explicit is False or explicit is None:
             return None
         if isinstance(explicit, str):
             address = explicit
         else:
-            counter = self._site_counter if kind == "site" else self._host_counter
-            n = next(counter)
             if kind == "site":
                 address = (f"198.18.{1 + n // 254}.{n % 254 + 1}" if family == 4
-                           else f"fd77:100::{n + 1:x}")
+                           else f"fd77:0:0:100::{n + 1:x}")
             else:
                 address = (f"198.18.{200 + n // 254}.{n % 254 + 1}" if family == 4
-                           else f"fd77:200::{n + 1:x}")
+                           else f"fd77:0:0:200::{n + 1:x}")
         if address not in self._world_addresses:
             self._world_addresses.add(address)
             self._pending_addresses.append(address)
@@ -668,8 +698,9 @@ class Lab:
         if same_address_as is not None:
             v4, v6 = same_address_as.ipv4, same_address_as.ipv6
         else:
-            v4 = self._new_address("site", 4, ipv4)
-            v6 = self._new_address("site", 6, ipv6)
+            n = next(self._site_counter)
+            v4 = self._new_address("site", 4, ipv4, n)
+            v6 = self._new_address("site", 6, ipv6, n)
         if not v4 and not v6:
             raise ValueError("a site needs an IPv4 or an IPv6 address")
         site = Site(self, name, v4, v6, http_port=http_port, https_port=https_port, cert=cert,
@@ -683,8 +714,9 @@ class Lab:
                  ipv6: bool | str = False, dns: bool = True) -> Host:
         """An address in the world where nothing listens (e.g. a DNS-injection probe target:
         a foreign host that runs no DNS server). With a ``name``, it is in the genuine zone."""
-        v4 = self._new_address("host", 4, ipv4)
-        v6 = self._new_address("host", 6, ipv6)
+        n = next(self._host_counter)
+        v4 = self._new_address("host", 4, ipv4, n)
+        v6 = self._new_address("host", 6, ipv6, n)
         host = Host(self, name, v4, v6)
         self.hosts.append(host)
         if name and dns:
@@ -767,6 +799,7 @@ class Lab:
         self._flush_addresses()
         self.world.configure(self._world_config())
         if zone:
+            self.censor._push()  # its DNS server answers from the genuine zone
             self._resolvers_changed()
 
     def _resolvers_changed(self) -> None:
@@ -938,6 +971,7 @@ class Lab:
             "PYTHONUNBUFFERED": "1",
             "QT_QPA_PLATFORM": "offscreen",
             "CLEARSIGHT_EGRESS_GUARD": "1",
+            "CLEARSIGHT_EGRESS_GUARD_HOST_NETNS": _host_netns_env(),
         }
         if guard_log is not None:
             base["CLEARSIGHT_EGRESS_GUARD_LOG"] = str(guard_log)
@@ -995,12 +1029,15 @@ class Lab:
                                 env=full_env, **kwargs)
 
     def check_guard_logs(self) -> None:
+        """Raise :class:`EgressViolation` for any violation logged by a guarded process of this
+        lab since the last check (each is reported once)."""
         from tests.lab.guard.egress_guard import EgressViolation
 
         for path in self._guard_logs:
             if path.exists() and path.stat().st_size:
-                raise EgressViolation(f"a lab process tried to leave the lab:\n"
-                                      f"{path.read_text(errors='replace')}")
+                text = path.read_text(errors="replace")
+                path.rename(path.with_suffix(".reported"))
+                raise EgressViolation(f"a lab process tried to leave the lab:\n{text}")
 
     def call_in(self, where: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """Run a Python callable in a thread inside namespace ``where`` (client, censor or

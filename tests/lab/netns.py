@@ -7,6 +7,7 @@ import contextlib
 import ctypes
 import json
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -176,10 +177,12 @@ def record_path(prefix: str) -> Path:
     return STATE_DIR / f"{prefix}.json"
 
 
-def write_record(prefix: str, namespaces: list[str], workdir: str) -> None:
+def write_record(prefix: str, namespaces: list[str], workdir: str, pki_dir: str) -> None:
+    """Note a lab (its owner, namespaces and files) so that it can be swept if the owner dies
+    without tearing it down."""
     STATE_DIR.mkdir(parents=True, exist_ok=True)
     record = {"owner": os.getpid(), "started": _start_time(os.getpid()),
-              "namespaces": namespaces, "workdir": workdir}
+              "namespaces": namespaces, "workdir": workdir, "pki_dir": pki_dir}
     tmp = record_path(prefix).with_suffix(".tmp")
     tmp.write_text(json.dumps(record))
     tmp.replace(record_path(prefix))
@@ -205,7 +208,7 @@ def record_owner_alive(record: dict[str, Any]) -> bool:
 
 def sweep_stale(only_prefix: str | None = None) -> list[str]:
     """Tear down labs whose owning process is gone. Returns the prefixes swept."""
-    swept = []
+    swept: list[str] = []
     if not STATE_DIR.exists():
         return swept
     for path in STATE_DIR.glob("*.json"):
@@ -219,11 +222,10 @@ def sweep_stale(only_prefix: str | None = None) -> list[str]:
         if record and record_owner_alive(record):
             continue
         delete_namespaces(record.get("namespaces", []))
-        workdir = record.get("workdir")
-        if workdir and Path(workdir).name.startswith("clearsight-lab-"):
-            import shutil
-
-            shutil.rmtree(workdir, ignore_errors=True)
+        for key in ("workdir", "pki_dir"):  # the PKI of a dead owner is not used any more
+            directory = record.get(key)
+            if directory and Path(directory).name.startswith("clearsight-lab-"):
+                shutil.rmtree(directory, ignore_errors=True)
         remove_record(prefix)
         swept.append(prefix)
     return swept

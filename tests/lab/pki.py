@@ -45,7 +45,7 @@ class Leaf:
 
 
 def _now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _san(names: tuple[str, ...]) -> x509.SubjectAlternativeName:

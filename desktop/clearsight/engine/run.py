@@ -88,6 +88,11 @@ class ObservationSink:
             self._closed = True
             return tuple(self._items)
 
+    def snapshot(self) -> tuple[Observation, ...]:
+        """The records collected so far (a copy; the run goes on adding)."""
+        with self._lock:
+            return tuple(self._items)
+
 
 class PairProbes:
     """TCP connect plus the control handshake, once per (address, port), and the time of
@@ -199,6 +204,13 @@ class CheckRun:
     @property
     def finished(self) -> bool:
         return self._finished.is_set()
+
+    def snapshot(self) -> tuple[Observation, ...]:
+        """The observations collected so far, safe to call from any thread while the run goes
+        on (the GUI diagnoses them to fill in results live). After the run: all of them."""
+        if self._result is not None:
+            return self._result.observations
+        return self._sink.snapshot()
 
     # -------------------------------------------------------------- the run
     def _main(self) -> None:

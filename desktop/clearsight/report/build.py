@@ -1,5 +1,6 @@
 """The report (schema ``clearsight-report/1``): observations, diagnosis and texts in one
-JSON-ready dict. ``reload`` turns a saved report back into observations to diagnose again."""
+JSON-ready dict. ``load_report`` turns a saved report (JSON, or the HTML report with the
+JSON embedded) back into observations to diagnose again."""
 
 from __future__ import annotations
 
@@ -13,15 +14,23 @@ from pathlib import Path
 from typing import Any
 
 from clearsight import APP_NAME, __version__
-from clearsight.diagnosis import Diagnosis, diagnose
-from clearsight.explanations import catalog
+from clearsight.diagnosis import Diagnosis, Finding, ServiceVerdict, diagnose
+from clearsight.explanations import Catalog, catalog
 from clearsight.probes.records import (
+    NetworkEnvironment,
     Observation,
     RecordFormatError,
     observation_from_json,
     to_json,
 )
-from clearsight.report.redact import redact_report
+from clearsight.report.html import EMBED_TAG
+from clearsight.report.redact import (
+    RedactionOptions,
+    collect,
+    machine_identity,
+    merge_summaries,
+)
+from clearsight.report.view import as_dict
 
 SCHEMA = "clearsight-report/1"
 MAX_REPORT_BYTES = 50 * 1024 * 1024
@@ -44,6 +53,9 @@ class RunMeta:
     outcome: str = "complete"
     platform: dict[str, str] | None = None
     report_id: str | None = None
+    # What an earlier redaction removed ((class, count), ...): kept when a redacted
+    # report is rendered again, since its tokens no longer show the values.
+    redactions: tuple[tuple[str, int], ...] = ()
 
 
 def platform_info() -> dict[str, str]:
@@ -55,7 +67,8 @@ def platform_info() -> dict[str, str]:
 
 
 def report_id_for(meta: RunMeta) -> str:
-    """A short ID a support conversation can refer to (same report, same ID)."""
+    """A short ID a support conversation can refer to (same run, same ID, in every format
+    and every language; redaction does not change it)."""
     digest = hashlib.sha256(
         f"{meta.started_at}|{meta.finished_at}|{meta.profile_name}".encode()
     ).hexdigest()
@@ -69,113 +82,226 @@ def build_report(
     language: str = "en",
     redact: bool = True,
     diagnosis: Diagnosis | None = None,
+    redaction: RedactionOptions | None = None,
 ) -> dict[str, Any]:
-    diagnosis = diagnosis or diagnose(observations)
-    texts = catalog(language)
+    """The report of one run, texts in *language*.
+
+    With *redact* (the default), personal values in the observations become tokens first
+    and the report is the diagnosis of the redacted observations, so the saved file
+    diagnoses again to exactly what it shows. *diagnosis*, when given, is the diagnosis
+    of *observations* (the GUI has it already); it is reused where redaction changed
+    nothing.
+    """
     report_id = meta.report_id or report_id_for(meta)
-    summary_params = diagnosis.summary_params
-    services = []
-    for service in diagnosis.services:
-        verdict_texts = texts.verdict(service.verdict, service.params)
-        advice = texts.verdict(service.advice_verdict, service.params).advice
-        services.append(
-            {
-                "id": service.id,
-                "name": service.name,
-                "group": service.group,
-                "domestic": service.domestic,
-                "path": service.path,
-                "verdict": service.verdict,
-                "via_proxy": service.via_proxy,
-                "layers": {
-                    layer: {
-                        "status": service.layers[layer].status,
-                        "failure": service.layers[layer].failure,
-                    }
-                    for layer in LAYER_ORDER
-                    if layer in service.layers
-                },
-                "title": verdict_texts.title,
-                "explanation": verdict_texts.explanation,
-                "advice": advice,
-                "evidence": service.evidence,
-                "elapsed_ms": service.elapsed_ms,
-            }
+    original = diagnosis or diagnose(observations)
+    diagnosis = original
+    # A report redacted before stays redacted (its tokens cannot be undone).
+    removed = merge_summaries([{"class": cls, "count": count} for cls, count in meta.redactions])
+    platform_data = dict(meta.platform or platform_info())
+    profile_name = meta.profile_name
+    if redact:
+        options = redaction or RedactionOptions()
+        existing = [json.dumps([to_json(o) for o in observations]), profile_name]
+        redactor = collect(
+            observations,
+            options.identity or machine_identity(),
+            existing,
+            client_names=options.client_names,
         )
-    findings = []
-    for finding in diagnosis.findings:
-        finding_texts = texts.finding(finding.code, finding.params)
-        findings.append(
-            {
-                "code": finding.code,
-                "severity": finding.severity,
-                "subjects": list(finding.subjects),
-                "params": finding.params,
-                "title": finding_texts.title,
-                "explanation": finding_texts.explanation,
-                "advice": finding_texts.advice,
-            }
-        )
-    advice_lines = _summary_advice(diagnosis, texts, summary_params)
+        if options.client_names:
+            for name, cls in client_names(original):
+                redactor.add_client(cls, name)
+        observations = redactor.observations(observations)
+        if redactor.tokens:
+            diagnosis = diagnose(observations)
+        profile_name = redactor.text(profile_name)
+        platform_data = {key: redactor.text(str(value)) for key, value in platform_data.items()}
+        removed = merge_summaries(removed, redactor.summary())
+    network = dict(diagnosis.network)
+    for key, value in original.network.items():
+        # Facts about an address's class (private egress, an IPv6 route) survive its token.
+        if isinstance(value, bool):
+            network[key] = value
+    texts = catalog(language)
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "report_id": report_id,
         "app": {"name": APP_NAME, "version": __version__},
         "diagnosis_version": diagnosis.version,
         "language": texts.language,
-        "profile": {"name": meta.profile_name, "support_contact": meta.support_contact},
+        "profile": {"name": profile_name, "support_contact": meta.support_contact},
         "started_at": meta.started_at,
         "finished_at": meta.finished_at,
         "duration_s": meta.duration_s,
         "outcome": meta.outcome,
-        "platform": meta.platform or platform_info(),
-        "redacted": False,
-        "summary": {
-            "status": diagnosis.status,
-            "headline": texts.headline(diagnosis.status, summary_params),
-            "advice": advice_lines,
-        },
-        "network": diagnosis.network,
-        "vpn": {"active": None, "interface": None, "clients": [], "endpoints": []},
-        "services": services,
-        "findings": findings,
+        "platform": platform_data,
+        "redacted": redact or bool(meta.redactions),
+        "redactions": removed,
+        "summary": {"status": diagnosis.status, "headline": "", "advice": []},
+        "network": network,
+        "vpn": _vpn_section(diagnosis, observations),
+        "services": [_service_data(service) for service in diagnosis.services],
+        "findings": [_finding_data(finding) for finding in diagnosis.findings],
         "observations": [to_json(o) for o in observations],
     }
-    if redact:
-        report = redact_report(report)
+    _fill_texts(report, diagnosis, texts)
     return report
 
 
-def _summary_advice(diagnosis: Diagnosis, texts: Any, params: dict[str, Any]) -> list[str]:
-    """What to do, most important first, without repeats."""
-    lines: list[str] = []
-    problems = [f for f in diagnosis.findings if f.severity == "problem"]
-    for finding in problems:
-        lines.append(texts.finding(finding.code, finding.params).advice)
-    if diagnosis.status in ("offline", "captive_portal") and lines:
+def _service_data(service: ServiceVerdict) -> dict[str, Any]:
+    return {
+        "id": service.id,
+        "name": service.name,
+        "group": service.group,
+        "domestic": service.domestic,
+        "path": service.path,
+        "verdict": service.verdict,
+        "advice_verdict": service.advice_verdict,
+        "via_proxy": service.via_proxy,
+        "layers": {
+            layer: {
+                "status": service.layers[layer].status,
+                "failure": service.layers[layer].failure,
+            }
+            for layer in LAYER_ORDER
+            if layer in service.layers
+        },
+        "title": "",
+        "explanation": "",
+        "advice": "",
+        "evidence": service.evidence,
+        "elapsed_ms": service.elapsed_ms,
+        "params": service.params,
+    }
+
+
+def _finding_data(finding: Finding) -> dict[str, Any]:
+    return {
+        "code": finding.code,
+        "severity": finding.severity,
+        "subjects": list(finding.subjects),
+        "params": finding.params,
+        "title": "",
+        "explanation": "",
+        "advice": "",
+    }
+
+
+def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) -> None:
+    """The plain-language texts, rendered from the (redacted) params: a user name that
+    happens to be an ordinary word never rewrites the catalog's own words."""
+    for service, verdict in zip(report["services"], diagnosis.services, strict=True):
+        params = service["params"]
+        verdict_texts = texts.verdict(verdict.verdict, params)
+        service["title"] = verdict_texts.title
+        service["explanation"] = verdict_texts.explanation
+        service["advice"] = texts.verdict(verdict.advice_verdict, params).advice
+    for item in report["findings"]:
+        finding_texts = texts.finding(item["code"], item["params"])
+        item["title"] = finding_texts.title
+        item["explanation"] = finding_texts.explanation
+        item["advice"] = finding_texts.advice
+    summary_params = diagnosis.summary_params
+    report["summary"]["headline"] = texts.headline(diagnosis.status, summary_params)
+    report["summary"]["advice"] = _summary_advice(report, texts, summary_params)
+
+
+def _summary_advice(report: dict[str, Any], texts: Catalog, params: dict[str, Any]) -> list[str]:
+    """What to do, most important first, without repeats: at most three steps (each
+    service's own advice is on its row)."""
+    status = report["summary"]["status"]
+    lines = [f["advice"] for f in report["findings"] if f["severity"] == "problem"]
+    if status in ("offline", "captive_portal") and lines:
         return lines[:1]
     if not lines:
-        lines.append(texts.summary_advice(diagnosis.status, params))
-    for service in diagnosis.services:
-        if service.verdict not in ("reachable", "inconclusive"):
-            lines.append(texts.verdict(service.advice_verdict, service.params).advice)
+        lines.append(texts.summary_advice(status, params))
+    for service in report["services"]:
+        if service["verdict"] not in ("reachable", "inconclusive"):
+            lines.append(service["advice"])
     unique = [line for line in dict.fromkeys(lines) if line]
-    return unique[:5]
+    return unique[:3]
+
+
+def client_names(diagnosis: Diagnosis) -> list[tuple[str, str]]:
+    """Names of VPN and proxy clients the diagnosis mentions, with their token class."""
+    found: list[tuple[str, str]] = []
+    vpn = getattr(diagnosis, "vpn", None)
+    if isinstance(vpn, dict):
+        for client in vpn.get("clients") or []:
+            name = client.get("name") if isinstance(client, dict) else client
+            if isinstance(name, str):
+                found.append((name, "vpn-client"))
+    for finding in diagnosis.findings:
+        for key, cls in (("client", "proxy-client"), ("clients", "vpn-client")):
+            value = finding.params.get(key)
+            values = value if isinstance(value, list | tuple) else [value]
+            found.extend((v, cls) for v in values if isinstance(v, str))
+    return found
+
+
+def _vpn_section(diagnosis: Diagnosis, observations: tuple[Observation, ...]) -> dict[str, Any]:
+    """The report's ``vpn`` section: the diagnosis's own when it has one, else what its
+    VPN findings say, with the VPN and proxy clients seen running."""
+    clients = [
+        to_json(client)
+        for record in observations
+        if isinstance(record, NetworkEnvironment)
+        for client in record.clients
+    ]
+    own = getattr(diagnosis, "vpn", None)
+    if isinstance(own, dict):
+        return {"active": None, "interface": None, "clients": clients, "endpoints": [], **own}
+    vpn: dict[str, Any] = {"active": None, "interface": None, "clients": clients, "endpoints": []}
+    for finding in diagnosis.findings:
+        params = finding.params
+        if finding.code in ("vpn_active", "vpn_not_passing_traffic", "vpn_split_tunnel"):
+            vpn["active"] = True
+            vpn["interface"] = vpn["interface"] or params.get("interface")
+        elif finding.code in ("vpn_not_active", "vpn_expected_missing") and vpn["active"] is None:
+            vpn["active"] = False
+        elif finding.code in ("vpn_endpoint_blocked", "vpn_endpoint_reachable"):
+            vpn["endpoints"].append(
+                {
+                    "name": params.get("name"),
+                    "host": params.get("host"),
+                    "port": params.get("port"),
+                    "protocol": params.get("protocol"),
+                    "status": "blocked" if finding.code == "vpn_endpoint_blocked" else "reachable",
+                    "detail": params.get("detail"),
+                }
+            )
+    return vpn
 
 
 def meta_from_report(report: dict[str, Any]) -> RunMeta:
-    profile = report.get("profile") or {}
+    """The run's own facts from a saved report (to render it again); damaged values are
+    dropped, never fatal."""
+    profile = as_dict(report.get("profile"))
+    contact = profile.get("support_contact")
+    platform_data = report.get("platform")
+    duration = report.get("duration_s")
+    removed: list[tuple[str, int]] = []
+    for item in report.get("redactions") or []:
+        if isinstance(item, dict):
+            cls, count = item.get("class"), item.get("count")
+            if isinstance(cls, str) and isinstance(count, int) and not isinstance(count, bool):
+                removed.append((cls, count))
+        elif isinstance(item, str):  # reports before counts were kept: a list of classes
+            removed.append((item, 1))
     return RunMeta(
         profile_name=str(profile.get("name") or ""),
-        support_contact=profile.get("support_contact")
-        if isinstance(profile.get("support_contact"), str)
-        else None,
+        support_contact=contact if isinstance(contact, str) else None,
         started_at=str(report.get("started_at") or ""),
         finished_at=str(report.get("finished_at") or ""),
-        duration_s=float(report.get("duration_s") or 0.0),
+        duration_s=float(duration)
+        if isinstance(duration, int | float) and not isinstance(duration, bool)
+        else 0.0,
         outcome=str(report.get("outcome") or "complete"),
-        platform=report.get("platform") if isinstance(report.get("platform"), dict) else None,
+        platform={str(k): str(v) for k, v in platform_data.items()}
+        if isinstance(platform_data, dict)
+        else None,
         report_id=str(report["report_id"]) if isinstance(report.get("report_id"), str) else None,
+        redactions=tuple(removed),
     )
 
 
@@ -195,7 +321,7 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ReportError(f"{path}: not a Clearsight report (not UTF-8 text)") from None
-    text = _embedded_json(text)
+    text = _embedded_json(text, path)
     try:
         data = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
@@ -222,19 +348,22 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
     return data, tuple(observations)
 
 
-def _embedded_json(text: str) -> str:
-    """The JSON inside an HTML report's ``<script type="application/json">`` block."""
-    marker = 'id="clearsight-report"'
-    if marker not in text[:200000] and not text.lstrip().startswith("<"):
+def _embedded_json(text: str, path: Path) -> str:
+    """The JSON itself, or the JSON inside an HTML report's embedding ``<script>`` block.
+
+    Every string of the HTML body is escaped, so the tag can only be the renderer's own.
+    """
+    text = text.removeprefix("\ufeff")
+    if not text.lstrip().startswith("<"):
         return text
-    start = text.find(marker)
+    start = text.find(EMBED_TAG)
     if start < 0:
-        return text
-    open_end = text.find(">", start)
-    close = text.find("</script>", open_end)
-    if open_end < 0 or close < 0:
-        return text
-    return text[open_end + 1 : close]
+        raise ReportError(f"{path}: this HTML file holds no Clearsight report")
+    body_start = start + len(EMBED_TAG)
+    close = text.find("</script>", body_start)
+    if close < 0:
+        raise ReportError(f"{path}: the report inside this HTML file is cut short")
+    return text[body_start:close]
 
 
 def now_iso(moment: datetime) -> str:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
 from clearsight.explanations import catalog
+from clearsight.report.view import build_view
 
 CONNECTION_CODES = (
     "offline",
@@ -38,6 +40,9 @@ def _tone_of_verdict(verdict: str) -> str:
 
 _ICONS = {"good": "✔", "bad": "✖", "warn": "!", "info": "i"}
 _TONE_OF_SEVERITY = {"problem": "bad", "warning": "warn", "info": "info"}
+_VIEW_TONE = {"ok": "good", "bad": "bad", "warn": "warn"}
+_TONE_ICON = {"ok": "good", "bad": "bad", "warn": "warn", "info": "info"}
+_SEVERITY_ICON = _TONE_OF_SEVERITY
 
 
 class _Out:
@@ -55,6 +60,15 @@ class _Out:
 
     def add(self, line: str = "") -> None:
         self.lines.append(line)
+
+
+def display_width(text: str) -> int:
+    """Columns a terminal or a monospaced e-mail gives the text (Chinese characters: 2)."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(width - display_width(text), 0)
 
 
 def _section(findings: list[dict[str, Any]], section: str) -> list[dict[str, Any]]:
@@ -118,17 +132,21 @@ def render_text(report: dict[str, Any], *, colour: bool = False, details: bool =
     for service in services:
         group = str(service.get("group") or "")
         groups.setdefault(group, []).append(service)
+    badge_width = max(
+        (display_width(texts.verdict_badge(str(s.get("verdict")))) for s in services), default=0
+    )
     if services:
         out.add()
         out.add(out.bold(texts.ui("section_services")))
     for group, members in groups.items():
         out.add(f"  {group}")
-        width = max(len(str(s.get("name", ""))) for s in members)
+        width = max(display_width(str(s.get("name", ""))) for s in members)
         for service in members:
             verdict = str(service.get("verdict"))
             service_tone = _tone_of_verdict(verdict)
             badge = texts.verdict_badge(verdict)
-            name = str(service.get("name", "")).ljust(width)
+            name = pad(str(service.get("name", "")), width)
+            badge = pad(badge, badge_width)
             line = f"    {out.paint(_ICONS[service_tone] + ' ' + badge, service_tone)}  {name}"
             if verdict != "reachable" and details:
                 line += f"  {service.get('title', '')}"
@@ -139,17 +157,86 @@ def render_text(report: dict[str, Any], *, colour: bool = False, details: bool =
     if contact:
         out.add()
         out.add(texts.ui("support_contact", contact=contact))
-    return "\n".join(out.lines) + "\n"
+    return "\n".join(line.rstrip() for line in out.lines) + "\n"
 
 
 def render_email_text(report: dict[str, Any], max_lines: int = 40) -> str:
-    """The summary for an e-mail or a chat: no colour, at most ``max_lines`` lines."""
-    lines = render_text(report, colour=False, details=False).splitlines()
-    texts = catalog(str(report.get("language") or "en"))
-    footer = [
-        "",
-        texts.ui("checked_at", time=report.get("started_at") or ""),
+    """The summary for an e-mail or a chat: plain text, at most *max_lines* lines.
+
+    Most important first: the report ID (so a conversation can refer to it), the headline,
+    what to do, the problems found, the services that do not work; working services share
+    one line. When space runs short, notes go before problems and services are counted
+    rather than listed.
+    """
+    view = build_view(report)
+    head = [
+        f"{view.title} · {view.report_id}",
+        " · ".join(view.meta[1:]),
+        f"{_ICONS[_VIEW_TONE.get(view.tone, 'warn')]} {view.headline}",
     ]
-    if len(lines) + len(footer) > max_lines:
-        lines = [*lines[: max_lines - len(footer) - 1], "  …"]
-    return "\n".join(lines + footer) + "\n"
+    if view.outcome_note:
+        head.append(view.outcome_note)
+    todo: list[str] = []
+    if view.advice:
+        todo = ["", view.ui("what_to_do")]
+        todo += [f"  {index}. {line}" for index, line in enumerate(view.advice, start=1)]
+    if view.support_line:
+        todo.append(view.support_line)
+    problems = [f for f in view.findings if f.severity == "problem"]
+    notes = [f for f in view.findings if f.severity != "problem"]
+    broken = sorted(
+        (row for row in view.services if row.verdict != "reachable"),
+        key=lambda row: row.tone != "bad",  # blocked first, then slow or unclear
+    )
+    working = [row.name for row in view.services if row.verdict == "reachable"]
+    if view.status == "offline":
+        broken, working = [], []  # nothing answered: rows of "unclear" would bury the answer
+    foot = [""]
+    if view.redaction_line:
+        foot.append(view.redaction_line)
+    else:
+        foot.append(view.privacy_note)
+    foot.append(view.ui("email_full_report"))
+
+    def findings_block(items: list[Any], limit: int | None = None) -> list[str]:
+        if not items:
+            return []
+        shown = items if limit is None else items[:limit]
+        lines = ["", view.ui("section_findings")]
+        lines += [
+            f"  {_ICONS[_SEVERITY_ICON.get(f.severity, 'info')]} {f.badge}  {f.title}"
+            for f in shown
+        ]
+        if len(shown) < len(items):
+            lines.append("  " + view.ui("email_more", count=len(items) - len(shown)))
+        return lines
+
+    def services_block(limit: int | None) -> list[str]:
+        if not broken and not working:
+            return []
+        lines = ["", view.ui("section_services")]
+        width = max((display_width(row.badge) for row in broken), default=0)
+        shown = broken if limit is None else broken[: max(limit, 0)]
+        lines += [
+            f"  {_ICONS[_TONE_ICON[row.tone]]} {pad(row.badge, width)}  {row.name}" for row in shown
+        ]
+        if len(shown) < len(broken):
+            lines.append("  " + view.ui("email_more", count=len(broken) - len(shown)))
+        if working:
+            lines.append(f"  {_ICONS['good']} " + view.ui("email_also_working", services=working))
+        return lines
+
+    room = max_lines - len(head) - len(todo) - len(foot)
+    lines = findings_block(problems + notes)
+    services = services_block(None)
+    if len(lines) + len(services) > room:
+        # Problems before notes, and no more than six of them: the services need room too.
+        lines = findings_block(problems, 6)
+    if len(lines) + len(services) > room:
+        # The section's header and blank line, "…and N more", the working line.
+        overhead = 3 + (1 if working else 0)
+        services = services_block(room - len(lines) - overhead)
+    body = head + todo + lines + services + foot
+    if len(body) > max_lines:
+        body = [*body[: max_lines - 1], "…"]
+    return "\n".join(body) + "\n"

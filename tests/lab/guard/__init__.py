@@ -1,4 +1,5 @@
-"""The egress guard (``egress_guard``) and the ``sitecustomize`` that installs it in subprocesses."""
+"""The egress guard (``egress_guard``) and the ``sitecustomize`` that installs it in
+subprocesses."""
 
 from pathlib import Path
 

@@ -45,9 +45,13 @@ UNSPECIFIED = ("", "0.0.0.0", "::")
 
 ENV_ENABLE = "CLEARSIGHT_EGRESS_GUARD"
 ENV_LOG = "CLEARSIGHT_EGRESS_GUARD_LOG"
+# The inode of the host's network namespace, passed down by the lab: /proc/1/ns/net is not
+# readable everywhere (containers), and a process started inside a lab namespace cannot
+# otherwise tell that namespace from the host's.
+ENV_HOST_NETNS = "CLEARSIGHT_EGRESS_GUARD_HOST_NETNS"
 
 
-class EgressViolation(BaseException):  # noqa: N818 - the name says what happened
+class EgressViolation(BaseException):
     """A test tried to send traffic outside loopback and the lab. Deliberately not an
     ``Exception``: probe code that turns failures into values must not hide it."""
 
@@ -81,6 +85,18 @@ def _netns_inode(path: str) -> int | None:
         return os.stat(path).st_ino
     except OSError:
         return None
+
+
+def host_netns_inode() -> int | None:
+    """The host's network namespace: from the environment (set by the lab), else PID 1's,
+    else (unreadable) the caller's own, assuming it runs on the host."""
+    if _host_netns is not None:
+        return _host_netns
+    from_env = os.environ.get(ENV_HOST_NETNS, "")
+    if from_env.isdigit():
+        return int(from_env)
+    host = _netns_inode("/proc/1/ns/net")
+    return host if host is not None else _netns_inode("/proc/thread-self/ns/net")
 
 
 def in_host_netns() -> bool:
@@ -226,8 +242,7 @@ def install(log_path: str | None = None) -> None:
     with _lock:
         if _originals:
             return
-        host = _netns_inode("/proc/1/ns/net")
-        _host_netns = host if host is not None else _netns_inode("/proc/thread-self/ns/net")
+        _host_netns = host_netns_inode()
         _log_path = log_path or os.environ.get(ENV_LOG) or None
         resolvers = _read_resolvers()
         _hosts_names = _read_hosts_names()
@@ -243,10 +258,10 @@ def install(log_path: str | None = None) -> None:
         )
     # Outside the lock: address_allowed() needs _host_netns, which is set.
     _resolver_allowed = bool(resolvers) and all(address_allowed(r) for r in resolvers)
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign,assignment]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign,assignment]
     socket.socket.sendto = _guarded_sendto  # type: ignore[method-assign,assignment]
-    socket.socket.sendmsg = _guarded_sendmsg  # type: ignore[method-assign]
+    socket.socket.sendmsg = _guarded_sendmsg  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = _guarded_getaddrinfo
     for name in ("gethostbyname", "gethostbyname_ex", "gethostbyaddr"):
         setattr(socket, name, _guard_name_function(name))

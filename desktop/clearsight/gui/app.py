@@ -1,0 +1,126 @@
+"""Starting the desktop app: ``clearsight``, ``clearsight PATH``, ``clearsight gui [--profile
+FILE] [--run]`` (DESIGN.md, "Command line").
+
+The window is shown first; the profile, a file to open and the engine are loaded after it
+is on screen (the engine's imports are the heaviest part of the app), so the window
+appears within a second of a start from a source install.
+
+A profile and ``--run`` given on the command line count as the user's consent: no notice
+or profile question stands in the way of that run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QApplication
+
+from clearsight import APP_NAME, __version__
+from clearsight.gui.main_window import MainWindow
+from clearsight.gui.settings import APPLICATION, ORGANISATION, AppSettings
+from clearsight.gui.theme import app_icon
+
+# When set, the path of a file to which the app writes the moment its window was first
+# painted (scripts/gui_benchmark.py measures the start-up time with it).
+STARTUP_PROBE_ENV = "CLEARSIGHT_STARTUP_PROBE"
+
+
+def create_application(argv: list[str] | None = None) -> QApplication:
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORGANISATION)
+    app.setApplicationName(APPLICATION)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName("clearsight")
+    app.setWindowIcon(app_icon())
+    return app
+
+
+class _FirstPaintProbe(QObject):
+    """Writes the time of the window's first paint to a file (start-up measurement)."""
+
+    def __init__(self, window: MainWindow, path: Path) -> None:
+        super().__init__(window)
+        self._path = path
+        window.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Paint:
+            watched.removeEventFilter(self)
+            self._path.write_text(json.dumps({"painted_at": time.time(), "pid": os.getpid()}))
+        return False
+
+
+def warm_up_imports() -> None:
+    """Import the engine and the report code on a background thread once the window is
+    up, so the first "Check" click does not wait for them."""
+
+    def load() -> None:
+        import clearsight.engine.run
+        import clearsight.report.build
+        import clearsight.report.html
+        import clearsight.report.text  # noqa: F401
+
+    threading.Thread(target=load, name="clearsight-warm-up", daemon=True).start()
+
+
+def start_window(
+    window: MainWindow, *, path: Path | None, profile: Path | None, run_now: bool
+) -> None:
+    """What happens once the window is on screen: the profile, a file to open, the first
+    start notice, and the run asked for on the command line."""
+    if profile is not None:
+        if not window.load_profile(profile, consented=True):
+            return  # the message says what is wrong with the file; no run with another one
+    elif path is None:
+        remembered = window.settings.last_profile
+        if remembered is None or not remembered.is_file() or not _quiet_load(window, remembered):
+            window.load_profile(None)
+    if path is not None:
+        window.ensure_profile()
+        window.open_path(path)
+        return
+    if run_now:
+        window.start_checks(consented=True)
+    elif window.first_start_notice_needed():
+        window.show_first_start_notice()
+
+
+def _quiet_load(window: MainWindow, path: Path) -> bool:
+    """The profile used last time, if it still loads (no message if it does not)."""
+    from clearsight.profile.loader import ProfileError, load_profile
+
+    try:
+        load_profile(path)
+    except ProfileError:
+        return False
+    return window.load_profile(path)
+
+
+def run_app(path: Path | None = None, profile: Path | None = None, run_now: bool = False) -> int:
+    """Open the window; return the exit status when it closes."""
+    app = create_application()
+    window = MainWindow(AppSettings())
+    probe = os.environ.get(STARTUP_PROBE_ENV)
+    if probe:
+        _FirstPaintProbe(window, Path(probe))
+    window.show()
+    QTimer.singleShot(0, lambda: start_window(window, path=path, profile=profile, run_now=run_now))
+    QTimer.singleShot(300, warm_up_imports)
+    status = app.exec()
+    return int(status)
+
+
+__all__ = ["APP_NAME", "create_application", "run_app", "start_window"]

@@ -1,0 +1,505 @@
+"""The results list: sections of rows that fill in live and open to show the evidence.
+
+Each row is one focusable item (Tab reaches the list, Up/Down move between rows,
+Space/Enter/Right open a row, Left closes it). A row keeps its widget, and so whether it
+is open, while its content changes during a run; its details are built the first time it
+is opened, which keeps a list of 60 rows cheap to create.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QFocusEvent,
+    QFont,
+    QFontDatabase,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPalette,
+    QPen,
+)
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
+
+from clearsight.explanations import Catalog
+from clearsight.gui.theme import round_pen, tinted, tone_colour
+from clearsight.gui.view_model import Row, Section
+from clearsight.gui.widgets import Badge
+
+MAX_NEW_ROWS = 12  # rows created per turn of the event loop (about 6 ms)
+
+
+def _wrapping_label(parent: QWidget, *, selectable: bool = False) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+    if selectable:
+        label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+            | Qt.TextInteractionFlag.TextSelectableByKeyboard
+        )
+    return label
+
+
+class RowDetails(QWidget):
+    """What an open row shows: the explanation, the next step, how far the check got, the
+    technical evidence, and "Check again" for a service."""
+
+    rerun_clicked = Signal()
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 4)
+        layout.setSpacing(6)
+        self.explanation = _wrapping_label(self, selectable=True)
+        layout.addWidget(self.explanation)
+        self.advice_title = QLabel(self)
+        bold = QFont(self.font())
+        bold.setWeight(QFont.Weight.DemiBold)
+        self.advice_title.setFont(bold)
+        layout.addWidget(self.advice_title)
+        self.advice = _wrapping_label(self, selectable=True)
+        layout.addWidget(self.advice)
+        self.layers = _wrapping_label(self)
+        layout.addWidget(self.layers)
+        self.evidence_title = QLabel(self)
+        self.evidence_title.setFont(bold)
+        layout.addWidget(self.evidence_title)
+        self.evidence = _wrapping_label(self, selectable=True)
+        mono = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+        mono.setPointSizeF(max(mono.pointSizeF(), self.font().pointSizeF() * 0.9))
+        self.evidence.setFont(mono)
+        self.evidence.setObjectName("evidence")
+        layout.addWidget(self.evidence)
+        buttons = QHBoxLayout()
+        self.rerun = QPushButton(self)
+        self.rerun.clicked.connect(self.rerun_clicked)
+        buttons.addWidget(self.rerun)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
+
+    def show_row(self, row: Row, texts: Catalog, rerun_enabled: bool) -> None:
+        self.explanation.setText(row.explanation)
+        self.explanation.setVisible(bool(row.explanation))
+        self.advice_title.setText(texts.ui("what_to_do"))
+        self.advice.setText(row.advice)
+        self.advice_title.setVisible(bool(row.advice))
+        self.advice.setVisible(bool(row.advice))
+        self.layers.setText(row.layers)
+        self.layers.setVisible(bool(row.layers))
+        self.evidence_title.setText(texts.ui("evidence"))
+        self.evidence.setText(row.evidence)
+        self.evidence.setAccessibleName(texts.ui("evidence"))
+        self.evidence_title.setVisible(bool(row.evidence))
+        self.evidence.setVisible(bool(row.evidence))
+        self.rerun.setText(texts.ui("button_check_again"))
+        self.rerun.setAccessibleName(f"{texts.ui('button_check_again')}: {row.name}")
+        self.rerun.setVisible(row.service_id is not None)
+        self.rerun.setEnabled(rerun_enabled)
+        palette = self.palette()
+        muted = palette.color(QPalette.ColorRole.PlaceholderText).name()
+        self.layers.setStyleSheet(f"color: {muted};")
+
+
+class ResultRow(QFrame):
+    """One service or finding: name, badge, one line; opens to show the details."""
+
+    expanded_changed = Signal(bool)
+    rerun_requested = Signal(str)
+    navigated = Signal(int)  # -1: the user pressed Up, +1: Down
+    focused = Signal()
+
+    def __init__(self, row: Row, texts: Catalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.row = row
+        self._texts = texts
+        self._expanded = False
+        self._rerun_enabled = True
+        self._hover = False
+        self.details: RowDetails | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAttribute(Qt.WidgetAttribute.WA_Hover)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+        grid = QGridLayout(self)
+        self._arrow_space = self.fontMetrics().height()
+        grid.setContentsMargins(self._arrow_space + 8, 7, 10, 7)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(2)
+        self.badge = Badge(self)
+        grid.addWidget(self.badge, 0, 0, Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        heading = QHBoxLayout()
+        heading.setSpacing(8)
+        self.name = QLabel(self)
+        bold = QFont(self.font())
+        bold.setWeight(QFont.Weight.DemiBold)
+        self.name.setFont(bold)
+        self.name.setTextFormat(Qt.TextFormat.PlainText)
+        heading.addWidget(self.name)
+        self.note = QLabel(self)
+        self.note.setTextFormat(Qt.TextFormat.PlainText)
+        heading.addWidget(self.note)
+        heading.addStretch(1)
+        grid.addLayout(heading, 0, 1)
+        self.summary = _wrapping_label(self)
+        grid.addWidget(self.summary, 1, 1)
+        grid.setColumnStretch(1, 1)
+        self._grid = grid
+        self._apply(row)
+
+    # ------------------------------------------------------------------ content
+    def update_row(self, row: Row, texts: Catalog) -> None:
+        if row == self.row and texts is self._texts:
+            return
+        self.row = row
+        self._texts = texts
+        self._apply(row)
+
+    def _apply(self, row: Row) -> None:
+        self.badge.set_status(row.tone, row.badge)
+        self.badge.setVisible(bool(row.badge))
+        self.name.setText(row.name)
+        self.note.setText(row.note)
+        self.note.setVisible(bool(row.note))
+        self.summary.setText(row.summary)
+        self.summary.setVisible(bool(row.summary))
+        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+        self.note.setStyleSheet(f"color: {muted};")
+        if not row.expandable and self._expanded:
+            self.set_expanded(False)
+        if self.details is not None:
+            self.details.show_row(row, self._texts, self._rerun_enabled)
+        self._describe()
+        self.update()
+
+    def _describe(self) -> None:
+        row = self.row
+        parts = [row.name]
+        if row.badge:
+            parts.append(row.badge)
+        if row.summary:
+            parts.append(row.summary)
+        self.setAccessibleName(". ".join(parts))
+        if row.expandable:
+            key = "button_hide_details" if self._expanded else "button_details"
+            self.setAccessibleDescription(self._texts.ui(key))
+        else:
+            self.setAccessibleDescription("")
+
+    def set_rerun_enabled(self, enabled: bool) -> None:
+        self._rerun_enabled = enabled
+        if self.details is not None:
+            self.details.rerun.setEnabled(enabled)
+
+    # ------------------------------------------------------------ open / close
+    @property
+    def expanded(self) -> bool:
+        return self._expanded
+
+    def set_expanded(self, expanded: bool) -> None:
+        if expanded and not self.row.expandable:
+            return
+        if expanded == self._expanded:
+            return
+        self._expanded = expanded
+        if expanded and self.details is None:
+            self.details = RowDetails(self)
+            self.details.rerun_clicked.connect(self._on_details_rerun_clicked)
+            self.details.show_row(self.row, self._texts, self._rerun_enabled)
+            self._grid.addWidget(self.details, 2, 1)
+        if self.details is not None:
+            self.details.setVisible(expanded)
+        self._describe()
+        self.update()
+        self.expanded_changed.emit(expanded)
+
+    def toggle(self) -> None:
+        self.set_expanded(not self._expanded)
+
+    def _on_details_rerun_clicked(self) -> None:
+        if self.row.service_id is not None:
+            self.rerun_requested.emit(self.row.service_id)
+
+    # ------------------------------------------------------------------ input
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        key = event.key()
+        if key in (Qt.Key.Key_Space, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.toggle()
+        elif key == Qt.Key.Key_Right:
+            self.set_expanded(True)
+        elif key == Qt.Key.Key_Left:
+            self.set_expanded(False)
+        elif key == Qt.Key.Key_Up:
+            self.navigated.emit(-1)
+        elif key == Qt.Key.Key_Down:
+            self.navigated.emit(1)
+        else:
+            super().keyPressEvent(event)
+            return
+        event.accept()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            inside_details = (
+                self.details is not None
+                and self.details.isVisible()
+                and self.details.geometry().contains(event.position().toPoint())
+            )
+            if not inside_details:
+                self.setFocus(Qt.FocusReason.MouseFocusReason)
+                self.toggle()
+                event.accept()
+                return
+        super().mousePressEvent(event)
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        super().focusInEvent(event)
+        self.update()
+        self.focused.emit()
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:
+        super().focusOutEvent(event)
+        self.update()
+
+    def event(self, event: QEvent) -> bool:
+        if event.type() in (QEvent.Type.HoverEnter, QEvent.Type.HoverLeave):
+            self._hover = event.type() == QEvent.Type.HoverEnter
+            self.update()
+        return super().event(event)
+
+    # ------------------------------------------------------------------ paint
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        rect = QRectF(self.rect()).adjusted(1, 1, -1, -1)
+        highlight = palette.color(QPalette.ColorRole.Highlight)
+        if self._expanded or self._hover:
+            path = QPainterPath()
+            path.addRoundedRect(rect, 6, 6)
+            painter.fillPath(path, tinted(highlight, palette, 0.07 if self._hover else 0.05))
+        if self.hasFocus():
+            painter.setPen(QPen(highlight, 2.0))
+            painter.drawRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), 6, 6)
+        if self.row.expandable:
+            # A chevron: pointing right when closed, down when open.
+            colour = palette.color(QPalette.ColorRole.WindowText)
+            painter.setPen(round_pen(colour, 1.6))
+            size = self._arrow_space * 0.28
+            cx = 6 + self._arrow_space / 2
+            cy = 7 + self.badge.height() / 2
+            if self._expanded:
+                points = [
+                    QPointF(cx - size, cy - size / 2),
+                    QPointF(cx, cy + size / 2),
+                    QPointF(cx + size, cy - size / 2),
+                ]
+            else:
+                points = [
+                    QPointF(cx - size / 2, cy - size),
+                    QPointF(cx + size / 2, cy),
+                    QPointF(cx - size / 2, cy + size),
+                ]
+            painter.drawPolyline(points)
+        painter.end()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
+            self.note.setStyleSheet(f"color: {muted};")
+        super().changeEvent(event)
+
+
+class SectionHeading(QLabel):
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.12)
+        font.setWeight(QFont.Weight.Bold)
+        self.setFont(font)
+        self.setContentsMargins(4, 14, 4, 2)
+        self.setAccessibleName(text)
+
+    def set_title(self, text: str) -> None:
+        if text != self.text():
+            self.setText(text)
+            self.setAccessibleName(text)
+
+
+class ResultsPanel(QScrollArea):
+    """The sections and rows, updated in place as new results arrive."""
+
+    rerun_requested = Signal(str)
+
+    def __init__(self, texts: Catalog, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._texts = texts
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._content = QWidget(self)
+        self._content.setObjectName("results")
+        self._layout = QVBoxLayout(self._content)
+        self._layout.setContentsMargins(0, 0, 4, 12)
+        self._layout.setSpacing(1)
+        self._layout.addStretch(1)
+        self.setWidget(self._content)
+        self._rows: dict[str, ResultRow] = {}
+        self._headings: dict[str, SectionHeading] = {}
+        self._order: list[str] = []  # "h:<section>" and "r:<row>" in display order
+        self._rerun_enabled = True
+        self._badge_width = 0
+        self._pending: tuple[tuple[Section, ...], Catalog] | None = None
+        self._continue_timer = QTimer(self)
+        self._continue_timer.setSingleShot(True)
+        self._continue_timer.timeout.connect(self._on_continue_timer_timeout)
+
+    # ---------------------------------------------------------------- content
+    def show_sections(self, sections: tuple[Section, ...], texts: Catalog) -> None:
+        """Show ``sections``, reusing the widget of every row already on screen. At most
+        ``MAX_NEW_ROWS`` rows are created per pass; the rest follow on the next turns of
+        the event loop, so a first list of 60 rows never stalls the window."""
+        self._texts = texts
+        self._continue_timer.stop()
+        order: list[str] = []
+        created = 0
+        deferred = False
+        for section in sections:
+            keys: list[str] = []
+            for row in section.rows:
+                widget = self._rows.get(row.key)
+                if widget is None:
+                    if created >= MAX_NEW_ROWS:
+                        deferred = True
+                        continue
+                    widget = self._new_row(row, texts)
+                    created += 1
+                else:
+                    widget.update_row(row, texts)
+                keys.append(f"r:{row.key}")
+            if not keys:
+                continue
+            heading = self._headings.get(section.key)
+            if heading is None:
+                heading = SectionHeading(section.title, self._content)
+                self._headings[section.key] = heading
+            else:
+                heading.set_title(section.title)
+            order.append(f"h:{section.key}")
+            order.extend(keys)
+        wanted_rows = {row.key for section in sections for row in section.rows}
+        wanted_headings = {k[2:] for k in order if k.startswith("h:")}
+        for key in [k for k in self._rows if k not in wanted_rows]:
+            self._rows.pop(key).deleteLater()
+        for key in [k for k in self._headings if k not in wanted_headings]:
+            self._headings.pop(key).deleteLater()
+        if order != self._order:
+            self._relayout(order)
+        self._align_badges()
+        if deferred:
+            self._pending = (sections, texts)
+            self._continue_timer.start(0)
+        else:
+            self._pending = None
+
+    def _new_row(self, row: Row, texts: Catalog) -> ResultRow:
+        widget = ResultRow(row, texts, self._content)
+        widget.set_rerun_enabled(self._rerun_enabled)
+        widget.badge.set_min_width(self._badge_width)
+        widget.rerun_requested.connect(self.rerun_requested)
+        widget.navigated.connect(self._on_row_navigated)
+        widget.focused.connect(self._on_row_focused)
+        self._rows[row.key] = widget
+        return widget
+
+    def _on_continue_timer_timeout(self) -> None:
+        if self._pending is not None:
+            sections, texts = self._pending
+            self.show_sections(sections, texts)
+
+    @property
+    def complete(self) -> bool:
+        """Whether every row of the last ``show_sections`` is on screen."""
+        return self._pending is None
+
+    def _widget(self, key: str) -> QWidget:
+        return self._headings[key[2:]] if key.startswith("h:") else self._rows[key[2:]]
+
+    def _relayout(self, order: list[str]) -> None:
+        while self._layout.count():
+            self._layout.takeAt(0)
+        for key in order:
+            widget = self._widget(key)
+            self._layout.addWidget(widget)
+            widget.show()
+        self._layout.addStretch(1)
+        self._order = order
+
+    def _align_badges(self) -> None:
+        width = max(
+            (r.badge.natural_width() for r in self._rows.values() if r.badge.text), default=0
+        )
+        if width != self._badge_width:
+            self._badge_width = width
+            for row in self._rows.values():
+                row.badge.set_min_width(width)
+
+    def set_rerun_enabled(self, enabled: bool) -> None:
+        self._rerun_enabled = enabled
+        for row in self._rows.values():
+            row.set_rerun_enabled(enabled)
+
+    # ------------------------------------------------------------------ access
+    def row(self, key: str) -> ResultRow | None:
+        return self._rows.get(key)
+
+    def rows(self) -> list[ResultRow]:
+        return [self._rows[k[2:]] for k in self._order if k.startswith("r:")]
+
+    def headings(self) -> list[str]:
+        return [self._headings[k[2:]].text() for k in self._order if k.startswith("h:")]
+
+    def first_row(self) -> ResultRow | None:
+        rows = self.rows()
+        return rows[0] if rows else None
+
+    # --------------------------------------------------------------- keyboard
+    def _on_row_navigated(self, delta: int) -> None:
+        sender = self.sender()
+        rows = self.rows()
+        if not isinstance(sender, ResultRow) or sender not in rows:
+            return
+        index = rows.index(sender) + delta
+        if 0 <= index < len(rows):
+            rows[index].setFocus(Qt.FocusReason.TabFocusReason)
+
+    def _on_row_focused(self) -> None:
+        sender = self.sender()
+        if isinstance(sender, QWidget):
+            self.ensureWidgetVisible(sender, 0, 24)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            for row in self._rows.values():
+                row.update()
+        super().changeEvent(event)
+
+    def tone_of(self, key: str) -> str | None:
+        row = self._rows.get(key)
+        return row.row.tone if row is not None else None
+
+    def colour_of(self, tone: str) -> str:
+        return tone_colour(tone, self.palette()).name()

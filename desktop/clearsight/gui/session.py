@@ -1,0 +1,346 @@
+"""One run of the checks, as the window sees it: progress, live results, the final report.
+
+The engine calls ``on_event`` from its worker threads; ``CheckSession`` turns each call
+into a queued signal, so everything else here runs on the GUI thread. While the run goes
+on, the observations collected so far are diagnosed again off the GUI thread (at most one
+diagnosis at a time, at most every ``LIVE_INTERVAL_MS``), and each result arrives as
+``diagnosed``. When the engine says "done", the final report is built off the GUI thread
+and arrives as ``ended``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from clearsight.engine.events import ProgressCallback, ProgressEvent, RunResult
+from clearsight.gui.background import run_in_background
+from clearsight.probes.records import Observation
+
+if TYPE_CHECKING:
+    from clearsight.profile.model import Profile
+    from clearsight.report.build import RunMeta
+
+LIVE_INTERVAL_MS = 150
+WATCHDOG_MS = 250
+
+
+class RunHandle(Protocol):
+    """What the window needs of an engine run (``engine.run.CheckRun`` has it)."""
+
+    def start(self) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> RunResult | None: ...
+
+    def cancel(self) -> None: ...
+
+    def snapshot(self) -> tuple[Observation, ...]: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+
+EngineFactory = Callable[["Profile", bool, ProgressCallback], RunHandle]
+
+
+def real_engine(profile: Profile, skip_sensitive: bool, on_event: ProgressCallback) -> RunHandle:
+    """The real engine (imported on first use: it is the heaviest import of the app)."""
+    from clearsight.engine.run import CheckRun
+
+    return CheckRun(profile, skip_sensitive=skip_sensitive, on_event=on_event)
+
+
+def planned_checks(profile: Profile, skip_sensitive: bool) -> list[str]:
+    """The check ids a run of ``profile`` reports progress for (as the engine names them)."""
+    checks = ["network", "dns"]
+    if profile.doh:
+        checks.append("doh")
+    checks.append("clock")
+    checks.extend(f"captive:{i}" for i in range(len(profile.captive_checks)))
+    if profile.exit_check is not None:
+        checks.append("exit")
+    checks.extend(
+        f"service:{s.id}" for s in profile.services if not (skip_sensitive and s.sensitive)
+    )
+    return checks
+
+
+@dataclass(frozen=True)
+class ReportState:
+    """A diagnosed set of observations and the report built from them."""
+
+    report: dict[str, Any]
+    observations: tuple[Observation, ...]
+    meta: RunMeta
+    language: str
+    final: bool
+    finished_checks: frozenset[str] = frozenset()
+    opened_from: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_state(
+    observations: tuple[Observation, ...],
+    meta: RunMeta,
+    language: str,
+    *,
+    final: bool,
+    finished_checks: frozenset[str] = frozenset(),
+    opened_from: Path | None = None,
+) -> ReportState:
+    """Diagnose and build the (unredacted) report. Runs off the GUI thread."""
+    from clearsight.report.build import build_report
+
+    report = build_report(observations, meta, language=language, redact=False)
+    return ReportState(
+        report=report,
+        observations=observations,
+        meta=meta,
+        language=language,
+        final=final,
+        finished_checks=finished_checks,
+        opened_from=opened_from,
+    )
+
+
+def rebuild_state(state: ReportState, language: str) -> ReportState:
+    """The same result in another language (off the GUI thread)."""
+    rebuilt = build_state(
+        state.observations,
+        state.meta,
+        language,
+        final=state.final,
+        finished_checks=state.finished_checks,
+        opened_from=state.opened_from,
+    )
+    return replace(rebuilt, extra=state.extra)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+class CheckSession(QObject):
+    """One run of the checks. Create, connect, ``start()``; ``cancel()`` at any time."""
+
+    progressed = Signal(object)  # ProgressEvent
+    diagnosed = Signal(object)  # ReportState (live, final=False)
+    ended = Signal(object)  # ReportState (final=True)
+    failed = Signal(str)  # the checks could not run at all
+    _event_arrived = Signal(object)  # from engine threads; queued to the GUI thread
+
+    def __init__(
+        self,
+        engine: EngineFactory,
+        profile: Profile,
+        *,
+        skip_sensitive: bool,
+        language: str,
+        combine: Callable[[tuple[Observation, ...]], tuple[Observation, ...]] | None = None,
+        meta: RunMeta | None = None,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._engine = engine
+        self.profile = profile
+        self.skip_sensitive = skip_sensitive
+        self.language = language
+        self._combine = combine
+        self._fixed_meta = meta
+        self._run: RunHandle | None = None
+        self.started_checks: set[str] = set()
+        self.finished_checks: set[str] = set()
+        self.cancelling = False
+        self.has_ended = False
+        self._ending = False
+        self._dirty = False
+        self._in_flight = False
+        self._last_live = 0.0
+        self._started_at = datetime.now(UTC)
+        self._started_mono = time.monotonic()
+        self._live_timer = QTimer(self)
+        self._live_timer.setSingleShot(True)
+        self._live_timer.timeout.connect(self._on_live_timer_timeout)
+        self._watchdog = QTimer(self)
+        self._watchdog.setInterval(WATCHDOG_MS)
+        self._watchdog.timeout.connect(self._on_watchdog_timeout)
+        self._event_arrived.connect(self._on_event_arrived)
+
+    # -------------------------------------------------------------------- control
+    def start(self) -> None:
+        self._started_at = datetime.now(UTC)
+        self._started_mono = time.monotonic()
+        try:
+            self._run = self._engine(self.profile, self.skip_sensitive, self._relay_event)
+            self._run.start()
+        except Exception as exc:  # the engine could not even start: say so
+            self.has_ended = True
+            self.failed.emit(f"{type(exc).__name__}: {exc}")
+            return
+        self._watchdog.start()
+
+    def cancel(self) -> None:
+        if self._run is None or self.has_ended:
+            return
+        self.cancelling = True
+        self._run.cancel()
+
+    def set_language(self, language: str) -> None:
+        """Texts in another language from the next diagnosis on (one is asked for now)."""
+        self.language = language
+        if not self._ending and self._run is not None:
+            self._dirty = True
+            self._schedule(immediately=True)
+
+    @property
+    def running(self) -> bool:
+        return self._run is not None and not self.has_ended
+
+    # ------------------------------------------------------------- engine events
+    def _relay_event(self, event: ProgressEvent) -> None:
+        """Called on engine worker threads: only emits (queued to the GUI thread)."""
+        with contextlib.suppress(RuntimeError):  # the session is gone: nothing to tell
+            self._event_arrived.emit(event)
+
+    @Slot(object)
+    def _on_event_arrived(self, event: ProgressEvent) -> None:
+        if self.has_ended:
+            return
+        if event.kind == "started":
+            self.started_checks.add(event.check)
+        elif event.kind == "finished":
+            self.finished_checks.add(event.check)
+            self._dirty = True
+            self._schedule()
+        elif event.kind == "done":
+            self._finish()
+        self.progressed.emit(event)
+
+    @Slot()
+    def _on_watchdog_timeout(self) -> None:
+        # The "done" event is the normal way to learn the end; this covers an engine that
+        # ended without it (a listener error swallowed by the engine).
+        if self._run is not None and self._run.finished:
+            self._finish()
+
+    # ---------------------------------------------------------- live diagnosis
+    def _schedule(self, immediately: bool = False) -> None:
+        if self._in_flight or self._ending or not self._dirty:
+            return
+        wait_ms = (
+            0 if immediately else LIVE_INTERVAL_MS - (time.monotonic() - self._last_live) * 1000
+        )
+        if wait_ms <= 0:
+            self._live_timer.stop()
+            self._diagnose_now()
+        elif not self._live_timer.isActive():
+            self._live_timer.start(int(wait_ms))
+
+    @Slot()
+    def _on_live_timer_timeout(self) -> None:
+        self._schedule()
+
+    def _meta(self, result: RunResult | None) -> RunMeta:
+        from clearsight.report.build import RunMeta
+
+        if self._fixed_meta is not None:
+            if result is None:
+                return self._fixed_meta
+            return replace(self._fixed_meta, finished_at=_iso(result.finished_at))
+        if result is None:
+            return RunMeta(
+                profile_name=self.profile.name,
+                support_contact=self.profile.support_contact,
+                started_at=_iso(self._started_at),
+                finished_at="",
+                duration_s=round(time.monotonic() - self._started_mono, 1),
+            )
+        return RunMeta(
+            profile_name=self.profile.name,
+            support_contact=self.profile.support_contact,
+            started_at=_iso(result.started_at),
+            finished_at=_iso(result.finished_at),
+            duration_s=result.duration_s,
+            outcome=result.outcome,
+        )
+
+    def _diagnose_now(self) -> None:
+        run = self._run
+        if run is None:
+            return
+        self._dirty = False
+        self._in_flight = True
+        self._last_live = time.monotonic()
+        finished = frozenset(self.finished_checks)
+        language = self.language
+        combine = self._combine
+        meta = self._meta(None)
+
+        def op() -> ReportState:
+            observations = run.snapshot()
+            if combine is not None:
+                observations = combine(observations)
+            return build_state(observations, meta, language, final=False, finished_checks=finished)
+
+        run_in_background(op, self._on_live_state_built, self._on_live_state_failed)
+
+    def _on_live_state_built(self, state: ReportState) -> None:
+        self._in_flight = False
+        if self._ending:
+            return
+        self.diagnosed.emit(state)
+        self._schedule()
+
+    def _on_live_state_failed(self, error: BaseException) -> None:
+        # A live diagnosis that fails is skipped; the final one will say what it can.
+        self._in_flight = False
+        self._schedule()
+
+    # ------------------------------------------------------------------ the end
+    def _finish(self) -> None:
+        if self._ending or self._run is None:
+            return
+        self._ending = True
+        self._watchdog.stop()
+        self._live_timer.stop()
+        run = self._run
+        combine = self._combine
+        finished = frozenset(self.finished_checks)
+
+        def op() -> ReportState:
+            result = run.wait()
+            assert result is not None
+            observations = result.observations
+            if combine is not None:
+                observations = combine(observations)
+            return build_state(
+                observations,
+                self._meta(result),
+                self.language,
+                final=True,
+                finished_checks=finished,
+            )
+
+        run_in_background(op, self._on_final_state_built, self._on_final_state_failed)
+
+    def _on_final_state_built(self, state: ReportState) -> None:
+        if state.language != self.language:  # switched while the report was being built
+            run_in_background(
+                lambda: rebuild_state(state, self.language),
+                self._on_final_state_built,
+                self._on_final_state_failed,
+            )
+            return
+        self.has_ended = True
+        self.ended.emit(state)
+
+    def _on_final_state_failed(self, error: BaseException) -> None:
+        self.has_ended = True
+        self.failed.emit(f"{type(error).__name__}: {error}")

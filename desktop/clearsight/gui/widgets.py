@@ -1,0 +1,216 @@
+"""Small widgets of the main window: the status badge and the overview card."""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtGui import QFont, QPainter, QPainterPath, QPaintEvent, QPen
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from clearsight.gui.theme import paint_tone_symbol, tinted, tone_colour
+from clearsight.gui.view_model import PENDING, Overview
+
+
+class Badge(QWidget):
+    """A status: its shape and its word on a tinted pill, in the tone's colour."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tone = PENDING
+        self._text = ""
+        self._min_width = 0
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Fixed)
+        font = QFont(self.font())
+        font.setWeight(QFont.Weight.DemiBold)
+        self.setFont(font)
+
+    def set_status(self, tone: str, text: str) -> None:
+        if (tone, text) == (self._tone, self._text):
+            return
+        self._tone = tone
+        self._text = text
+        self.setAccessibleName(text)
+        self.updateGeometry()
+        self.update()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    @property
+    def tone(self) -> str:
+        return self._tone
+
+    def set_min_width(self, width: int) -> None:
+        if width != self._min_width:
+            self._min_width = width
+            self.updateGeometry()
+
+    def natural_width(self) -> int:
+        metrics = self.fontMetrics()
+        icon = metrics.height()
+        return icon + metrics.horizontalAdvance(self._text) + metrics.height() + 6
+
+    def sizeHint(self) -> QSize:
+        metrics = self.fontMetrics()
+        return QSize(max(self.natural_width(), self._min_width), metrics.height() + 8)
+
+    def minimumSizeHint(self) -> QSize:
+        return self.sizeHint()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        if not self._text:
+            return
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        colour = tone_colour(self._tone, palette)
+        metrics = self.fontMetrics()
+        width = self.natural_width()
+        rect = QRectF(0.5, 0.5, width - 1.0, self.height() - 1.0)
+        path = QPainterPath()
+        path.addRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+        painter.fillPath(path, tinted(colour, palette, 0.14))
+        painter.setPen(QPen(colour, 1.0))
+        painter.drawPath(path)
+        icon_side = metrics.height() - 2
+        icon_rect = QRectF(
+            rect.left() + metrics.height() * 0.4,
+            rect.center().y() - icon_side / 2,
+            icon_side,
+            icon_side,
+        )
+        paint_tone_symbol(painter, icon_rect, self._tone, colour)
+        painter.setPen(colour)
+        text_rect = QRectF(icon_rect.right() + 5, rect.top(), width, rect.height())
+        painter.drawText(
+            text_rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, self._text
+        )
+        painter.end()
+
+
+class ToneMark(QWidget):
+    """The overview's big status symbol."""
+
+    def __init__(self, side: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tone = PENDING
+        self.setFixedSize(side, side)
+
+    def set_tone(self, tone: str) -> None:
+        if tone != self._tone:
+            self._tone = tone
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        paint_tone_symbol(
+            painter, QRectF(self.rect()), self._tone, tone_colour(self._tone, self.palette())
+        )
+        painter.end()
+
+
+def _label(parent: QWidget, *, selectable: bool = False) -> QLabel:
+    label = QLabel(parent)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class OverviewCard(QFrame):
+    """The answer: a headline in one sentence, what to do, and notes about the result."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tone = PENDING
+        self.setObjectName("overview")
+        self.setAutoFillBackground(False)
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(20, 16, 20, 16)
+        outer.setSpacing(16)
+        side = round(self.fontMetrics().height() * 2.4)
+        self.mark = ToneMark(side, self)
+        outer.addWidget(self.mark, 0, Qt.AlignmentFlag.AlignTop)
+        column = QVBoxLayout()
+        column.setSpacing(6)
+        outer.addLayout(column, 1)
+        self.badge = Badge(self)
+        column.addWidget(self.badge, 0, Qt.AlignmentFlag.AlignLeft)
+        self.headline = _label(self, selectable=True)
+        self.headline.setObjectName("headline")
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.45)
+        font.setWeight(QFont.Weight.Bold)
+        self.headline.setFont(font)
+        column.addWidget(self.headline)
+        self.detail = _label(self)
+        column.addWidget(self.detail)
+        self.advice = QLabel(self)
+        self.advice.setWordWrap(True)
+        self.advice.setTextFormat(Qt.TextFormat.RichText)
+        self.advice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        column.addWidget(self.advice)
+        self.notes = _label(self)
+        self.notes.setObjectName("notes")
+        column.addWidget(self.notes)
+        self.meta = _label(self, selectable=True)
+        self.meta.setObjectName("meta")
+        column.addWidget(self.meta)
+        self._what_to_do = "What to do"
+
+    def set_overview(self, overview: Overview, what_to_do: str) -> None:
+        self._tone = overview.tone
+        self._what_to_do = what_to_do
+        self.mark.set_tone(overview.tone)
+        self.badge.set_status(overview.tone, overview.badge)
+        self.badge.setVisible(bool(overview.badge))
+        self.headline.setText(overview.headline)
+        self.headline.setAccessibleName(overview.headline)
+        self.detail.setText(overview.detail)
+        self.detail.setVisible(bool(overview.detail))
+        if overview.advice:
+            items = "".join(f"<li>{html.escape(a)}</li>" for a in overview.advice)
+            self.advice.setText(
+                f"<b>{html.escape(what_to_do)}</b>"
+                f"<ul style='margin-top:2px; margin-bottom:0px; -qt-list-indent:1'>{items}</ul>"
+            )
+            self.advice.setAccessibleName(f"{what_to_do}: " + " ".join(overview.advice))
+        self.advice.setVisible(bool(overview.advice))
+        self.notes.setText("\n".join(overview.notes))
+        self.notes.setVisible(bool(overview.notes))
+        self.meta.setText(overview.meta)
+        self.meta.setVisible(bool(overview.meta))
+        self._restyle()
+        self.update()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
+            self._restyle()
+        super().changeEvent(event)
+
+    def _restyle(self) -> None:
+        palette = self.palette()
+        muted = palette.color(palette.ColorGroup.Active, palette.ColorRole.PlaceholderText)
+        notes = tone_colour("warn", palette)
+        self.meta.setStyleSheet(f"color: {muted.name()};")
+        self.notes.setStyleSheet(f"color: {notes.name()}; font-weight: 600;")
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        palette = self.palette()
+        colour = tone_colour(self._tone, palette)
+        rect = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
+        path = QPainterPath()
+        path.addRoundedRect(rect, 8, 8)
+        painter.fillPath(path, tinted(colour, palette, 0.08))
+        painter.setPen(QPen(tinted(colour, palette, 0.45), 1.0))
+        painter.drawPath(path)
+        bar = QPainterPath()
+        bar.addRoundedRect(QRectF(rect.left(), rect.top(), 6, rect.height()), 3, 3)
+        painter.fillPath(bar, colour)
+        painter.end()

@@ -1,0 +1,472 @@
+"""What a person sees in a report, in their language: one view that every renderer formats.
+
+The HTML, PDF and text renderers (and the GUI's preview) take their words and their order
+from here, so the formats say the same things. Values are plain strings; no renderer-
+specific escaping happens here (each renderer escapes for its own format).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
+from clearsight.explanations import Catalog, catalog, clean_value, format_number
+
+LAYERS = ("dns", "tcp", "tls", "http")
+# Token classes grouped the way a person thinks of them (report.redact.CLASSES).
+_REDACTION_GROUPS = (
+    ("redaction_public", ("public-v4", "public-v6")),
+    ("redaction_local", ("private-v4", "private-v6", "link-local-v4", "link-local-v6")),
+    ("redaction_mac", ("mac",)),
+    ("redaction_user", ("user",)),
+    ("redaction_host", ("host",)),
+    ("redaction_home", ("home",)),
+    ("redaction_clients", ("vpn-client", "proxy-client")),
+)
+_STATUS_TONE = {"ok": "ok", "blocked": "bad", "offline": "bad"}
+_SEVERITY_TONE = {"problem": "bad", "warning": "warn", "info": "info"}
+
+
+def verdict_tone(verdict: str) -> str:
+    """ok | bad | warn: the colour of a verdict."""
+    if verdict == "reachable":
+        return "ok"
+    return "bad" if verdict in BLOCKING_VERDICTS else "warn"
+
+
+@dataclass(frozen=True)
+class Layer:
+    label: str
+    status: str  # ok | failed | forged | not_run
+    status_label: str
+    failure: str | None
+    line: str  # "Connection: Failed (timeout)"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Where one service's time went (milliseconds; None: that step did not happen).
+
+    The web request opens its own connection, so its time includes a connection and a
+    secure handshake of its own: the chart shows the lookup, then the request's time split
+    into the connection and handshake measured separately and the rest.
+    """
+
+    dns_ms: float | None
+    connect_ms: float | None
+    tls_ms: float | None
+    http_ms: float | None
+    failed_steps: frozenset[str]  # steps whose layer failed or was forged
+    failure: str | None  # the first failure's name (timeout, connection_reset, …)
+
+    @property
+    def steps(self) -> list[tuple[str, float]]:
+        rest = None
+        if self.http_ms is not None:
+            rest = max(self.http_ms - (self.connect_ms or 0.0) - (self.tls_ms or 0.0), 0.0)
+        values = (
+            ("dns", self.dns_ms),
+            ("tcp", self.connect_ms),
+            ("tls", self.tls_ms),
+            ("http", rest),
+        )
+        return [(step, ms) for step, ms in values if ms is not None and ms > 0]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failed_steps)
+
+    @property
+    def total_ms(self) -> float:
+        return sum(ms for _, ms in self.steps)
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    id: str
+    name: str
+    group: str
+    domestic: bool
+    verdict: str
+    tone: str
+    badge: str
+    title: str
+    explanation: str
+    advice: str | None  # None when the service works
+    layers: tuple[Layer, ...]
+    notes: tuple[str, ...]  # "Local service, for comparison", "Through your proxy: …"
+    evidence: Any  # the diagnosis's evidence, as JSON values
+    timing: Timing | None
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    code: str
+    severity: str
+    tone: str
+    badge: str
+    title: str
+    explanation: str
+    advice: str
+
+
+@dataclass(frozen=True)
+class ReportView:
+    language: str
+    html_lang: str
+    texts: Catalog
+    title: str
+    report_id: str
+    status: str
+    tone: str
+    status_badge: str
+    headline: str
+    advice: tuple[str, ...]
+    support_contact: str | None
+    support_line: str | None
+    meta: tuple[str, ...]  # report ID, time, duration, profile: one short line each
+    findings: tuple[FindingRow, ...]
+    groups: tuple[tuple[str, tuple[ServiceRow, ...]], ...]
+    service_count_line: str
+    environment: tuple[tuple[str, str], ...]
+    about: tuple[tuple[str, str], ...]
+    privacy_note: str
+    redaction_line: str | None
+    outcome_note: str | None
+    services: tuple[ServiceRow, ...] = field(default=())
+
+    def ui(self, key: str, **params: object) -> str:
+        return self.texts.ui(key, **params)
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    """A JSON object from a saved report, or an empty one when the value is something else."""
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: object, limit: int = 2000) -> str:
+    """Text safe to show (no control or bidi characters), cut only when absurdly long."""
+    return clean_value(str(value), limit) if value is not None else ""
+
+
+def display_time(value: object) -> str:
+    """ISO 8601 UTC ("2026-03-02T08:15:04Z") as "2026-03-02 08:15 UTC"."""
+    text = _text(value)
+    if len(text) >= 16 and text[10] == "T":
+        return f"{text[:10]} {text[11:16]} UTC"
+    return text
+
+
+def redaction_line(report: dict[str, Any], texts: Catalog) -> str | None:
+    """What redaction removed, in words ("1 internet address, your user name, …")."""
+    if not report.get("redacted"):
+        return None
+    counts: dict[str, int] = {}
+    for item in report.get("redactions") or []:
+        if isinstance(item, dict) and isinstance(item.get("count"), int):
+            counts[str(item.get("class"))] = counts.get(str(item.get("class")), 0) + item["count"]
+        elif isinstance(item, str):
+            counts[item] = counts.get(item, 0) + 1
+    items = []
+    for key, classes in _REDACTION_GROUPS:
+        count = sum(counts.get(cls, 0) for cls in classes)
+        if count:
+            items.append(texts.ui(key, count=count))
+    if not items:
+        return texts.ui("redaction_none")
+    return texts.ui("redaction_removed", items=texts.join(items))
+
+
+def _timing(service: dict[str, Any], observations: list[Any]) -> Timing | None:
+    """The steps of the service's deciding URL, from its evidence (and the DNS query)."""
+    evidence = service.get("evidence")
+    if not isinstance(evidence, dict):
+        return None
+    urls = [u for u in evidence.get("urls") or [] if isinstance(u, dict)]
+    entry = next((u for u in urls if u.get("verdict") == service.get("verdict")), None)
+    if entry is None and urls:
+        entry = urls[0]
+    if entry is None:
+        return None
+    host = str(entry.get("host") or evidence.get("host") or "").lower()
+    dns_ms = None
+    for record in observations:
+        if (
+            isinstance(record, dict)
+            and record.get("kind") == "dns"
+            and record.get("role") == "system"
+            and str(record.get("name") or "").lower() == host
+            and isinstance(record.get("elapsed_ms"), int | float)
+        ):
+            dns_ms = float(record["elapsed_ms"])
+            break
+    layers = as_dict(service.get("layers"))
+    failed = [
+        layer
+        for layer in LAYERS
+        if isinstance(layers.get(layer), dict)
+        and layers[layer].get("status") in ("failed", "forged")
+    ]
+    failure = next(
+        (layers[layer].get("failure") for layer in failed if layers[layer].get("failure")), None
+    )
+    addresses = [a for a in entry.get("addresses") or [] if isinstance(a, dict)]
+    # The address that got furthest tells where the time went.
+    best: dict[str, Any] | None = None
+    for address in addresses:
+        if best is None or _depth(address) > _depth(best):
+            best = address
+    connect_ms = tls_ms = http_ms = None
+    if best is not None:
+        attempts = [a for a in best.get("tcp") or [] if isinstance(a, dict)]
+        done = next((a for a in attempts if a.get("failure") is None), None)
+        chosen = done or (attempts[-1] if attempts else None)
+        connect_ms = _ms(chosen.get("ms")) if chosen else None
+        tls = best.get("tls")
+        tls_ms = _ms(tls.get("ms")) if isinstance(tls, dict) else None
+        http = best.get("http")
+        http_ms = _ms(http.get("ms")) if isinstance(http, dict) else None
+    if dns_ms is None and connect_ms is None and http_ms is None:
+        return None
+    return Timing(dns_ms, connect_ms, tls_ms, http_ms, frozenset(failed), _text(failure) or None)
+
+
+def _depth(address: dict[str, Any]) -> int:
+    return sum(1 for key in ("tcp", "tls", "http") if address.get(key))
+
+
+def _ms(value: object) -> float | None:
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    return None
+
+
+def build_view(report: dict[str, Any]) -> ReportView:
+    texts = catalog(str(report.get("language") or "en"))
+    language = texts.language
+    summary = as_dict(report.get("summary"))
+    status = _text(summary.get("status") or "inconclusive")
+    profile = as_dict(report.get("profile"))
+    report_id = _text(report.get("report_id"))
+    contact = profile.get("support_contact")
+    contact = _text(contact) if isinstance(contact, str) and contact.strip() else None
+    observations = [o for o in report.get("observations") or [] if isinstance(o, dict)]
+
+    meta = [texts.ui("report_id", id=report_id)]
+    meta.append(texts.ui("checked_at", time=display_time(report.get("started_at"))))
+    duration = report.get("duration_s")
+    if isinstance(duration, int | float) and not isinstance(duration, bool) and duration > 0:
+        meta.append(texts.ui("duration", seconds=round(float(duration))))
+    if profile.get("name"):
+        meta.append(texts.ui("profile_name", name=_text(profile.get("name"))))
+
+    findings = tuple(
+        FindingRow(
+            code=_text(f.get("code")),
+            severity=_text(f.get("severity")),
+            tone=_SEVERITY_TONE.get(str(f.get("severity")), "info"),
+            badge=texts.severity_label(str(f.get("severity"))),
+            title=_text(f.get("title")),
+            explanation=_text(f.get("explanation")),
+            advice=_text(f.get("advice")),
+        )
+        for f in report.get("findings") or []
+        if isinstance(f, dict)
+    )
+
+    rows: list[ServiceRow] = []
+    for s in report.get("services") or []:
+        if not isinstance(s, dict):
+            continue
+        verdict = _text(s.get("verdict"))
+        layers_data = as_dict(s.get("layers"))
+        layers = tuple(
+            _layer(texts, layer, layers_data[layer])
+            for layer in LAYERS
+            if isinstance(layers_data.get(layer), dict)
+        )
+        notes = []
+        if s.get("domestic"):
+            notes.append(texts.ui("domestic_control"))
+        if s.get("path") in ("vpn", "proxy"):
+            notes.append(texts.ui(f"path_{s.get('path')}"))
+        if isinstance(s.get("via_proxy"), str):
+            notes.append(texts.ui("via_proxy", result=texts.verdict_badge(s["via_proxy"])))
+        rows.append(
+            ServiceRow(
+                id=_text(s.get("id")),
+                name=_text(s.get("name")),
+                group=_text(s.get("group")),
+                domestic=bool(s.get("domestic")),
+                verdict=verdict,
+                tone=verdict_tone(verdict),
+                badge=texts.verdict_badge(verdict),
+                title=_text(s.get("title")),
+                explanation=_text(s.get("explanation")),
+                advice=_text(s.get("advice")) if verdict != "reachable" else None,
+                layers=layers,
+                notes=tuple(notes),
+                evidence=s.get("evidence"),
+                timing=_timing(s, observations),
+            )
+        )
+    groups: dict[str, list[ServiceRow]] = {}
+    for row in rows:
+        groups.setdefault(row.group, []).append(row)
+    working = sum(1 for r in rows if r.verdict == "reachable")
+
+    return ReportView(
+        language=language,
+        html_lang="zh-CN" if language == "zh_CN" else "en",
+        texts=texts,
+        title=texts.ui("report_title"),
+        report_id=report_id,
+        status=status,
+        tone=_STATUS_TONE.get(status, "warn"),
+        status_badge=texts.summary_badge(status),
+        headline=_text(summary.get("headline")),
+        advice=tuple(_text(a) for a in summary.get("advice") or [] if a),
+        support_contact=contact,
+        support_line=texts.ui("support_send", contact=contact, id=report_id) if contact else None,
+        meta=tuple(meta),
+        findings=findings,
+        groups=tuple((group, tuple(members)) for group, members in groups.items()),
+        service_count_line=texts.ui("services_working", working=working, total=len(rows)),
+        environment=tuple(_environment(report, texts)),
+        about=tuple(_about(report, texts, contact)),
+        privacy_note=texts.ui("redacted_note" if report.get("redacted") else "not_redacted_note"),
+        redaction_line=redaction_line(report, texts),
+        outcome_note=_outcome_note(report, texts),
+        services=tuple(rows),
+    )
+
+
+def _layer(texts: Catalog, layer: str, data: dict[str, Any]) -> Layer:
+    status = _text(data.get("status"))
+    label = texts.layer_label(layer)
+    status_label = texts.layer_status_label(status)
+    failure = _text(data.get("failure")) or None
+    if failure:
+        line = texts.ui("layer_line_failure", layer=label, status=status_label, failure=failure)
+    else:
+        line = texts.ui("layer_line", layer=label, status=status_label)
+    return Layer(label, status, status_label, failure, line)
+
+
+def _outcome_note(report: dict[str, Any], texts: Catalog) -> str | None:
+    outcome = str(report.get("outcome") or "complete")
+    if outcome == "cancelled":
+        return texts.ui("cancelled")
+    if outcome == "deadline":
+        return texts.ui("deadline_reached")
+    return None
+
+
+def _environment(report: dict[str, Any], texts: Catalog) -> list[tuple[str, str]]:
+    network = as_dict(report.get("network"))
+    platform = as_dict(report.get("platform"))
+    none = texts.ui("none")
+    rows: list[tuple[str, str]] = []
+    machine = " ".join(_text(platform.get(k)) for k in ("os", "release") if platform.get(k))
+    rows.append((texts.ui("env_computer"), machine or texts.ui("unknown")))
+    for interface in network.get("interfaces") or []:
+        if not isinstance(interface, dict):
+            continue
+        entries = [a for a in interface.get("addresses") or [] if isinstance(a, dict)]
+        if any(str(a.get("address", "")).startswith("127.") for a in entries) or str(
+            interface.get("name")
+        ) in ("lo", "lo0"):
+            continue  # the loopback interface says nothing about the network
+        addresses = [_text(a.get("address")) for a in entries if a.get("family") != "mac"]
+        macs = [_text(a.get("address")) for a in entries if a.get("family") == "mac"]
+        value = texts.join(addresses) if addresses else none
+        if macs:
+            value += f" · MAC {texts.join(macs)}"
+        if interface.get("up") is False:
+            value += f" · {texts.ui('env_down')}"
+        rows.append((texts.ui("env_interface", name=_text(interface.get("name"))), value))
+    egress = as_dict(network.get("egress"))
+    routes = []
+    for family in ("ipv4", "ipv6"):
+        if egress.get(family):
+            routes.append(
+                texts.ui(
+                    "env_route",
+                    family="IPv6" if family == "ipv6" else "IPv4",
+                    interface=_text(egress.get(f"{family}_interface")) or none,
+                    address=_text(egress.get(family)),
+                )
+            )
+    rows.append((texts.ui("env_egress"), texts.join(routes) if routes else none))
+    rows.append((texts.ui("env_dns"), texts.join(_text(r) for r in network.get("resolvers") or [])))
+    public = network.get("public_ip")
+    country = network.get("exit_country")
+    public_value = _text(public) if public else texts.ui("unknown")
+    if country:
+        public_value += " · " + texts.ui(
+            "exit_country", country=texts.value("country", str(country))
+        )
+    rows.append((texts.ui("env_public"), public_value))
+    vpn = as_dict(report.get("vpn"))
+    if vpn.get("active") is True:
+        vpn_value = texts.ui("vpn_on", interface=_text(vpn.get("interface")) or none)
+    elif vpn.get("active") is False:
+        vpn_value = texts.ui("vpn_off")
+    else:
+        vpn_value = texts.ui("vpn_unknown")
+    rows.append((texts.ui("env_vpn"), vpn_value))
+    clients = [_text(c.get("name") if isinstance(c, dict) else c) for c in vpn.get("clients") or []]
+    if clients:
+        rows.append((texts.ui("env_clients"), texts.join(c for c in clients if c)))
+    for endpoint in vpn.get("endpoints") or []:
+        if isinstance(endpoint, dict):
+            status = str(endpoint.get("status") or "inconclusive")
+            target = f"{_text(endpoint.get('host'))}:{_text(endpoint.get('port'))}"
+            rows.append(
+                (
+                    texts.ui("env_vpn_server", name=_text(endpoint.get("name"))),
+                    f"{target} · {texts.ui('endpoint_' + status)}",
+                )
+            )
+    proxy = network.get("proxy")
+    if isinstance(proxy, dict):
+        proxy_value = ", ".join(f"{_text(k)}={_text(v)}" for k, v in proxy.items() if v)
+    else:
+        proxy_value = _text(proxy) if proxy else ""
+    rows.append((texts.ui("env_proxy"), proxy_value or texts.ui("no_proxy")))
+    return rows
+
+
+def _about(report: dict[str, Any], texts: Catalog, contact: str | None) -> list[tuple[str, str]]:
+    profile = as_dict(report.get("profile"))
+    app = as_dict(report.get("app"))
+    rows = [
+        (texts.ui("about_report_id"), _text(report.get("report_id"))),
+        (texts.ui("about_profile"), _text(profile.get("name")) or texts.ui("unknown")),
+    ]
+    if contact:
+        rows.append((texts.ui("about_support"), contact))
+    started = display_time(report.get("started_at"))
+    finished = display_time(report.get("finished_at"))
+    rows.append(
+        (
+            texts.ui("about_time"),
+            f"{started} – {finished[11:] if finished[:10] == started[:10] else finished}",
+        )
+    )
+    rows.append(
+        (
+            texts.ui("about_app"),
+            f"{_text(app.get('name')) or 'Clearsight'} {_text(app.get('version'))} · "
+            f"{_text(report.get('diagnosis_version'))}",
+        )
+    )
+    return rows
+
+
+def format_ms(ms: float, texts: Catalog) -> str:
+    """A duration for a chart label: "85 ms", "1.2 s"."""
+    if ms < 1000:
+        return texts.ui("ms", value=round(ms))
+    return texts.ui("seconds_short", value=format_number(round(ms / 1000.0, 1)))
