@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QEnterEvent,
     QFocusEvent,
     QFont,
     QFontDatabase,
@@ -22,6 +23,7 @@ from PySide6.QtGui import (
     QPen,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -34,11 +36,12 @@ from PySide6.QtWidgets import (
 )
 
 from clearsight.explanations import Catalog
-from clearsight.gui.theme import round_pen, tinted, tone_colour
+from clearsight.gui.theme import muted_colour, round_pen, set_text_colour, tinted, tone_colour
 from clearsight.gui.view_model import Row, Section
 from clearsight.gui.widgets import Badge
 
 MAX_NEW_ROWS = 12  # rows created per turn of the event loop (about 6 ms)
+CONTINUE_DELAY_MS = 15  # room for other events between two turns
 
 
 def _wrapping_label(parent: QWidget, *, selectable: bool = False) -> QLabel:
@@ -110,9 +113,7 @@ class RowDetails(QWidget):
         self.rerun.setAccessibleName(f"{texts.ui('button_check_again')}: {row.name}")
         self.rerun.setVisible(row.service_id is not None)
         self.rerun.setEnabled(rerun_enabled)
-        palette = self.palette()
-        muted = palette.color(QPalette.ColorRole.PlaceholderText).name()
-        self.layers.setStyleSheet(f"color: {muted};")
+        set_text_colour(self.layers, muted_colour(QApplication.palette()))
 
 
 class ResultRow(QFrame):
@@ -132,7 +133,6 @@ class ResultRow(QFrame):
         self._hover = False
         self.details: RowDetails | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setAttribute(Qt.WidgetAttribute.WA_Hover)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         grid = QGridLayout(self)
         self._arrow_space = self.fontMetrics().height()
@@ -151,6 +151,7 @@ class ResultRow(QFrame):
         heading.addWidget(self.name)
         self.note = QLabel(self)
         self.note.setTextFormat(Qt.TextFormat.PlainText)
+        set_text_colour(self.note, muted_colour(self.palette()))
         heading.addWidget(self.note)
         heading.addStretch(1)
         grid.addLayout(heading, 0, 1)
@@ -176,8 +177,6 @@ class ResultRow(QFrame):
         self.note.setVisible(bool(row.note))
         self.summary.setText(row.summary)
         self.summary.setVisible(bool(row.summary))
-        muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
-        self.note.setStyleSheet(f"color: {muted};")
         if not row.expandable and self._expanded:
             self.set_expanded(False)
         if self.details is not None:
@@ -274,11 +273,15 @@ class ResultRow(QFrame):
         super().focusOutEvent(event)
         self.update()
 
-    def event(self, event: QEvent) -> bool:
-        if event.type() in (QEvent.Type.HoverEnter, QEvent.Type.HoverLeave):
-            self._hover = event.type() == QEvent.Type.HoverEnter
-            self.update()
-        return super().event(event)
+    def enterEvent(self, event: QEnterEvent) -> None:
+        self._hover = True
+        self.update()
+        super().enterEvent(event)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self._hover = False
+        self.update()
+        super().leaveEvent(event)
 
     # ------------------------------------------------------------------ paint
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -317,9 +320,11 @@ class ResultRow(QFrame):
         painter.end()
 
     def changeEvent(self, event: QEvent) -> None:
-        if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):
-            muted = self.palette().color(QPalette.ColorRole.PlaceholderText).name()
-            self.note.setStyleSheet(f"color: {muted};")
+        if event.type() == QEvent.Type.ApplicationPaletteChange:
+            app_palette = QApplication.palette()
+            set_text_colour(self.note, muted_colour(app_palette))
+            if self.details is not None:
+                set_text_colour(self.details.layers, muted_colour(app_palette))
         super().changeEvent(event)
 
 
@@ -402,16 +407,18 @@ class ResultsPanel(QScrollArea):
             order.extend(keys)
         wanted_rows = {row.key for section in sections for row in section.rows}
         wanted_headings = {k[2:] for k in order if k.startswith("h:")}
-        for key in [k for k in self._rows if k not in wanted_rows]:
-            self._rows.pop(key).deleteLater()
-        for key in [k for k in self._headings if k not in wanted_headings]:
-            self._headings.pop(key).deleteLater()
+        gone: list[QWidget] = [self._rows.pop(k) for k in list(self._rows) if k not in wanted_rows]
+        gone += [self._headings.pop(k) for k in list(self._headings) if k not in wanted_headings]
+        for old in gone:
+            self._layout.removeWidget(old)
+            old.hide()
+            old.deleteLater()
         if order != self._order:
             self._relayout(order)
         self._align_badges()
         if deferred:
             self._pending = (sections, texts)
-            self._continue_timer.start(0)
+            self._continue_timer.start(CONTINUE_DELAY_MS)
         else:
             self._pending = None
 
@@ -439,13 +446,17 @@ class ResultsPanel(QScrollArea):
         return self._headings[key[2:]] if key.startswith("h:") else self._rows[key[2:]]
 
     def _relayout(self, order: list[str]) -> None:
-        while self._layout.count():
-            self._layout.takeAt(0)
-        for key in order:
+        """Put the widgets in ``order``, moving only those out of place."""
+        for index, key in enumerate(order):
             widget = self._widget(key)
-            self._layout.addWidget(widget)
-            widget.show()
-        self._layout.addStretch(1)
+            item = self._layout.itemAt(index)
+            if item is not None and item.widget() is widget:
+                continue
+            if self._layout.indexOf(widget) >= 0:
+                self._layout.removeWidget(widget)
+            self._layout.insertWidget(index, widget)
+            if widget.isHidden():
+                widget.show()
         self._order = order
 
     def _align_badges(self) -> None:

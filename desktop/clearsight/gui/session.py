@@ -281,9 +281,9 @@ class CheckSession(QObject):
         finished = frozenset(self.finished_checks)
         language = self.language
         combine = self._combine
-        meta = self._meta(None)
 
         def op() -> ReportState:
+            meta = self._meta(None)  # here: its import must not hold up the GUI thread
             observations = run.snapshot()
             if combine is not None:
                 observations = combine(observations)

@@ -22,6 +22,7 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
+from PySide6.QtWidgets import QWidget
 
 from clearsight.gui.view_model import BAD, GOOD, INFO, PENDING, RUNNING, WARN
 
@@ -50,6 +51,19 @@ def is_dark(palette: QPalette) -> bool:
 def tone_colour(tone: str, palette: QPalette) -> QColor:
     light, dark = _TONE_COLOURS.get(tone, _TONE_COLOURS[PENDING])
     return QColor(dark if is_dark(palette) else light)
+
+
+def set_text_colour(widget: QWidget, colour: QColor) -> None:
+    """Colour a widget's text through its palette (much cheaper than a style sheet)."""
+    palette = widget.palette()
+    if palette.color(QPalette.ColorRole.WindowText) != colour:
+        palette.setColor(QPalette.ColorRole.WindowText, colour)
+        palette.setColor(QPalette.ColorRole.Text, colour)
+        widget.setPalette(palette)
+
+
+def muted_colour(palette: QPalette) -> QColor:
+    return palette.color(QPalette.ColorRole.PlaceholderText)
 
 
 def tinted(colour: QColor, palette: QPalette, strength: float = 0.12) -> QColor:

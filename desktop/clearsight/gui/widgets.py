@@ -6,10 +6,24 @@ import html
 
 from PySide6.QtCore import QEvent, QRectF, QSize, Qt
 from PySide6.QtGui import QFont, QPainter, QPainterPath, QPaintEvent, QPen
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from clearsight.gui.theme import paint_tone_symbol, tinted, tone_colour
-from clearsight.gui.view_model import PENDING, Overview
+from clearsight.gui.theme import (
+    muted_colour,
+    paint_tone_symbol,
+    set_text_colour,
+    tinted,
+    tone_colour,
+)
+from clearsight.gui.view_model import PENDING, WARN, Overview
 
 
 class Badge(QWidget):
@@ -156,6 +170,9 @@ class OverviewCard(QFrame):
         column.addWidget(self.advice)
         self.notes = _label(self)
         self.notes.setObjectName("notes")
+        notes_font = QFont(self.notes.font())
+        notes_font.setWeight(QFont.Weight.DemiBold)
+        self.notes.setFont(notes_font)
         column.addWidget(self.notes)
         self.meta = _label(self, selectable=True)
         self.meta.setObjectName("meta")
@@ -193,11 +210,9 @@ class OverviewCard(QFrame):
         super().changeEvent(event)
 
     def _restyle(self) -> None:
-        palette = self.palette()
-        muted = palette.color(palette.ColorGroup.Active, palette.ColorRole.PlaceholderText)
-        notes = tone_colour("warn", palette)
-        self.meta.setStyleSheet(f"color: {muted.name()};")
-        self.notes.setStyleSheet(f"color: {notes.name()}; font-weight: 600;")
+        palette = QApplication.palette()
+        set_text_colour(self.meta, muted_colour(palette))
+        set_text_colour(self.notes, tone_colour(WARN, palette))
 
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
