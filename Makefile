@@ -48,7 +48,7 @@ test: venv system-deps check
 	CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest -q
 
 bench: venv system-deps
-	$(BIN)/python benchmarks/run_benchmarks.py
+	$(BIN)/python benchmarks/core_benchmarks.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

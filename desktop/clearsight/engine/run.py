@@ -567,18 +567,24 @@ class _Plan:
             with contextlib.suppress(Exception):
                 future.result(timeout=max(0.0, self.ctx.remaining()))
 
-    def _control_first(self, url: str, addresses: tuple[str, ...]) -> tuple[str, ...]:
+    def _control_first(self, url: str, addresses: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
         """Run the innocuous control to the pair before a real-name request (the GFW's
-        residual blocking would otherwise spoil the control); keep addresses that connect."""
+        residual blocking would otherwise spoil the control). Returns the addresses that
+        connected and, when none did, the connect failure (no request is then sent: it
+        would only wait out another timeout)."""
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         port = parts.port or (443 if scheme == "https" else 80)
         usable: list[str] = []
+        failure = failures.NOT_RUN
         for address in addresses[:2]:
-            if self.pairs.connect(address, port, scheme == "https").failure is None:
+            tcp = self.pairs.connect(address, port, scheme == "https")
+            if tcp.failure is None:
                 self.pairs.note_real_name(address, port, (parts.hostname or "").lower())
                 usable.append(address)
-        return tuple(usable) or addresses[:1]
+            else:
+                failure = tcp.failure
+        return tuple(usable), failure
 
     def _clock(self) -> None:
         candidates = [s for s in self.services if s.domestic] or list(self.services)
@@ -586,7 +592,9 @@ class _Plan:
             url = service.urls[0]
             host = urlsplit(url).hostname or ""
             v4, v6, failure = self.resolve_both(host)
-            addresses = self._control_first(url, v4 + v6) if v4 or v6 else ()
+            addresses: tuple[str, ...] = ()
+            if v4 or v6:
+                addresses, failure = self._control_first(url, v4 + v6)
             record = clock_check(self.ctx, self.trust.unverified, url, addresses, failure)
             self.run.add(record)
             if record.skew_s is not None:
@@ -595,17 +603,27 @@ class _Plan:
     def _captive(self, spec: Any) -> None:
         host = urlsplit(spec.url).hostname or ""
         v4, v6, failure = self.resolve_both(host)
-        addresses = self._control_first(spec.url, v4 + v6) if v4 or v6 else ()
+        addresses: tuple[str, ...] = ()
+        if v4 or v6:
+            addresses, failure = self._control_first(spec.url, v4 + v6)
         self.run.add(
             captive_check(
-                self.ctx, spec.url, addresses, spec.expect_status, spec.expect_body, failure
+                self.ctx,
+                spec.url,
+                addresses,
+                spec.expect_status,
+                spec.expect_body,
+                failure,
+                resolved=v4 + v6,
             )
         )
 
     def _exit(self, url: str) -> None:
         host = urlsplit(url).hostname or ""
         v4, v6, failure = self.resolve_both(host)
-        addresses = self._control_first(url, v4 + v6) if v4 or v6 else ()
+        addresses: tuple[str, ...] = ()
+        if v4 or v6:
+            addresses, failure = self._control_first(url, v4 + v6)
         self.run.add(exit_check(self.ctx, self.http_trust.public, url, addresses, failure))
 
     # ------------------------------------------------------------ services

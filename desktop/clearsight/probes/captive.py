@@ -18,13 +18,16 @@ def captive_check(
     expect_status: int | None,
     expect_body: str | None,
     lookup_failure: str | None = None,
+    resolved: tuple[str, ...] | None = None,
 ) -> CaptiveCheck:
+    """``addresses``: where to send the request; ``resolved``: what the lookup returned
+    (recorded: a private address for the check's host is evidence of a portal)."""
     started_s = ctx.elapsed_s()
     base = CaptiveCheck(
         url=url,
         expect_status=expect_status,
         expect_body=expect_body,
-        addresses=addresses,
+        addresses=resolved if resolved is not None else addresses,
         started_s=started_s,
     )
     if not addresses:
