@@ -91,7 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "gui",
         )
     ):
-        return _gui(path=Path(args_list[0]), profile=None, run_now=False)
+        target = Path(args_list[0])
+        if len(args_list) > 1 or not target.is_file():
+            print(
+                f"clearsight: {args_list[0]!r} is neither a command (run, explain, gui) nor a "
+                "file to open; see clearsight --help",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        return _gui(path=target, profile=None, run_now=False)
     try:
         args = _parser().parse_args(args_list)
     except UsageError as exc:
@@ -252,7 +260,22 @@ def _save_pdf(path: Path, report: dict[str, Any]) -> None:
     save_bytes(path, render_pdf(report))
 
 
+def _no_screen() -> bool:
+    """On Linux, Qt aborts the process when no display can be reached: say it plainly."""
+    if not sys.platform.startswith("linux"):
+        return False
+    names = ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    return not any(os.environ.get(name) for name in names)
+
+
 def _gui(path: Path | None, profile: Path | None, run_now: bool) -> int:
+    if _no_screen():
+        print(
+            "There is no screen to show the app on (no DISPLAY or WAYLAND_DISPLAY). "
+            "The command line works without one: clearsight run --help",
+            file=sys.stderr,
+        )
+        return EXIT_NOT_ANSWERED
     try:
         from clearsight.gui.app import run_app  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:
