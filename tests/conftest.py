@@ -22,7 +22,8 @@ __all__ = ["lab", "make_lab"]
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "lab: needs root and network namespaces (runs real servers in a censorship lab)")
+        "markers", "lab: needs root and network namespaces (runs real servers in a censorship lab)"
+    )
     egress_guard.install()
 
 
@@ -40,5 +41,8 @@ def _egress_guard() -> Iterator[None]:
     caught = egress_guard.violations()[before:]
     if caught:
         egress_guard.clear_violations()
-        pytest.fail("egress guard: the test tried to send traffic outside the lab:\n  "
-                    + "\n  ".join(caught), pytrace=False)
+        pytest.fail(
+            "egress guard: the test tried to send traffic outside the lab:\n  "
+            + "\n  ".join(caught),
+            pytrace=False,
+        )

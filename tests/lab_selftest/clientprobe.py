@@ -92,12 +92,21 @@ def tls(args: argparse.Namespace) -> dict[str, Any]:
         return {"stage": "tcp", "ok": False, "error": _error(exc)}
     try:
         with _context(args).wrap_socket(sock, server_hostname=args.name) as tls_sock:
-            result = {"stage": "tls", "ok": True, "elapsed": time.monotonic() - start,
-                      "version": tls_sock.version(), **_cert_fields(tls_sock)}
+            result = {
+                "stage": "tls",
+                "ok": True,
+                "elapsed": time.monotonic() - start,
+                "version": tls_sock.version(),
+                **_cert_fields(tls_sock),
+            }
             return result
     except (OSError, ssl.SSLError) as exc:
-        return {"stage": "tls", "ok": False, "error": _error(exc),
-                "elapsed": time.monotonic() - start}
+        return {
+            "stage": "tls",
+            "ok": False,
+            "error": _error(exc),
+            "elapsed": time.monotonic() - start,
+        }
 
 
 def https(args: argparse.Namespace) -> dict[str, Any]:
@@ -113,8 +122,10 @@ def https(args: argparse.Namespace) -> dict[str, Any]:
         if not args.plain:
             conn = _context(args).wrap_socket(sock, server_hostname=args.name)
         host = args.host or args.name
-        request = (f"GET {args.path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: clientprobe\r\n"
-                   "Accept: */*\r\nConnection: close\r\n\r\n")
+        request = (
+            f"GET {args.path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: clientprobe\r\n"
+            "Accept: */*\r\nConnection: close\r\n\r\n"
+        )
         conn.sendall(request.encode())
         while len(received) < args.max:
             chunk = conn.recv(65536)
@@ -133,9 +144,16 @@ def https(args: argparse.Namespace) -> dict[str, Any]:
     for line in lines[1:]:
         key, _, value = line.partition(":")
         headers[key.strip().lower()] = value.strip()
-    return {"ok": error is None, "error": error, "status": status, "headers": headers,
-            "body": body[:2000].decode("utf-8", "replace"), "body_len": len(body),
-            "received": len(received), "elapsed": time.monotonic() - start}
+    return {
+        "ok": error is None,
+        "error": error,
+        "status": status,
+        "headers": headers,
+        "body": body[:2000].decode("utf-8", "replace"),
+        "body_len": len(body),
+        "received": len(received),
+        "elapsed": time.monotonic() - start,
+    }
 
 
 def dns_query(args: argparse.Namespace) -> dict[str, Any]:
@@ -169,8 +187,14 @@ def dns_query(args: argparse.Namespace) -> dict[str, Any]:
         if msg.id != query.id:
             continue
         answers = [rd.to_text() for rrset in msg.answer for rd in rrset]
-        replies.append({"from": peer[0], "rcode": dns.rcode.to_text(msg.rcode()),
-                        "answers": answers, "t": time.monotonic() - start})
+        replies.append(
+            {
+                "from": peer[0],
+                "rcode": dns.rcode.to_text(msg.rcode()),
+                "answers": answers,
+                "t": time.monotonic() - start,
+            }
+        )
     sock.close()
     return {"replies": replies}
 
@@ -185,12 +209,16 @@ def doh(args: argparse.Namespace) -> dict[str, Any]:
     url = urllib.parse.urlsplit(args.url)
     if args.method == "GET":
         encoded = base64.urlsafe_b64encode(wire).rstrip(b"=").decode()
-        request = (f"GET {url.path}?dns={encoded} HTTP/1.1\r\nHost: {url.hostname}\r\n"
-                   "Accept: application/dns-message\r\nConnection: close\r\n\r\n").encode()
+        request = (
+            f"GET {url.path}?dns={encoded} HTTP/1.1\r\nHost: {url.hostname}\r\n"
+            "Accept: application/dns-message\r\nConnection: close\r\n\r\n"
+        ).encode()
     else:
-        request = (f"POST {url.path} HTTP/1.1\r\nHost: {url.hostname}\r\n"
-                   "Content-Type: application/dns-message\r\nAccept: application/dns-message\r\n"
-                   f"Content-Length: {len(wire)}\r\nConnection: close\r\n\r\n").encode() + wire
+        request = (
+            f"POST {url.path} HTTP/1.1\r\nHost: {url.hostname}\r\n"
+            "Content-Type: application/dns-message\r\nAccept: application/dns-message\r\n"
+            f"Content-Length: {len(wire)}\r\nConnection: close\r\n\r\n"
+        ).encode() + wire
     sock = socket.create_connection((args.address, 443), timeout=args.timeout)
     with _context(args).wrap_socket(sock, server_hostname=url.hostname) as conn:
         conn.sendall(request)
@@ -202,10 +230,14 @@ def doh(args: argparse.Namespace) -> dict[str, Any]:
     if status != 200:
         return {"status": status}
     msg = dns.message.from_wire(body)
-    return {"status": status, "rcode": dns.rcode.to_text(msg.rcode()),
-            "content_type": [line for line in head.decode().split("\r\n")
-                             if line.lower().startswith("content-type")],
-            "answers": [rd.to_text() for rrset in msg.answer for rd in rrset]}
+    return {
+        "status": status,
+        "rcode": dns.rcode.to_text(msg.rcode()),
+        "content_type": [
+            line for line in head.decode().split("\r\n") if line.lower().startswith("content-type")
+        ],
+        "answers": [rd.to_text() for rrset in msg.answer for rd in rrset],
+    }
 
 
 def parser() -> argparse.ArgumentParser:

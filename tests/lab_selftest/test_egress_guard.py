@@ -53,8 +53,9 @@ def test_violation_is_not_an_ordinary_exception() -> None:
 
 
 @pytest.mark.parametrize("address", ["192.0.2.1", "::ffff:192.0.2.1"])
-def test_tcp_connect_to_test_net_raises_before_sending(no_real_send: list[str],
-                                                       address: str) -> None:
+def test_tcp_connect_to_test_net_raises_before_sending(
+    no_real_send: list[str], address: str
+) -> None:
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as sock:
         with pytest.raises(EgressViolation, match=r"192\.0\.2\.1"):
@@ -67,8 +68,10 @@ def test_tcp_connect_to_test_net_raises_before_sending(no_real_send: list[str],
 def test_create_connection_and_ipv6_test_net(no_real_send: list[str]) -> None:
     with pytest.raises(EgressViolation):
         socket.create_connection(("192.0.2.1", 80), timeout=1)
-    with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock, \
-            pytest.raises(EgressViolation, match="2001:db8::1"):
+    with (
+        socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as sock,
+        pytest.raises(EgressViolation, match="2001:db8::1"),
+    ):
         sock.connect(("2001:db8::1", 443))
     assert no_real_send == []
 
@@ -91,8 +94,7 @@ def test_name_lookups_through_the_machine_resolver(no_real_send: list[str]) -> N
         socket.getaddrinfo("www.example.com", 443)
     with pytest.raises(EgressViolation):
         socket.gethostbyname("www.example.com")
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock, \
-            pytest.raises(EgressViolation):
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock, pytest.raises(EgressViolation):
         sock.sendto(b"x", ("www.example.com", 53))
     assert no_real_send == []
 
@@ -101,8 +103,7 @@ def test_lab_addresses_from_the_host_namespace(no_real_send: list[str]) -> None:
     # Outside a lab namespace a lab address would be routed to the machine's real gateway.
     for address in ("198.18.1.1", "10.77.53.53", "fd77::1"):
         family = socket.AF_INET6 if ":" in address else socket.AF_INET
-        with socket.socket(family, socket.SOCK_STREAM) as sock, \
-                pytest.raises(EgressViolation):
+        with socket.socket(family, socket.SOCK_STREAM) as sock, pytest.raises(EgressViolation):
             sock.connect((address, 443))
     assert no_real_send == []
 
@@ -132,24 +133,36 @@ def test_loopback_and_unix_sockets_are_allowed(tmp_path: Path) -> None:
         client.connect(path)
 
 
-def _guarded_python(code: str, tmp_path: Path, enable: bool = True
-                    ) -> tuple[subprocess.CompletedProcess[str], Path]:
+def _guarded_python(
+    code: str, tmp_path: Path, enable: bool = True
+) -> tuple[subprocess.CompletedProcess[str], Path]:
     log = tmp_path / "guard.log"
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(GUARD_DIR),
-           "CLEARSIGHT_EGRESS_GUARD_LOG": str(log)}
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(GUARD_DIR),
+        "CLEARSIGHT_EGRESS_GUARD_LOG": str(log),
+    }
     if enable:
         env["CLEARSIGHT_EGRESS_GUARD"] = "1"
-    proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                          timeout=30, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
     return proc, log
 
 
 def test_sitecustomize_guards_subprocesses(tmp_path: Path) -> None:
     # The subprocess raises in connect() before any packet: the guard is installed by
     # sitecustomize at interpreter start.
-    code = ("import socket, egress_guard\nassert egress_guard.installed()\n"
-            "try:\n    socket.create_connection(('192.0.2.1', 80), 1)\n"
-            "except Exception:\n    print('swallowed')\n")
+    code = (
+        "import socket, egress_guard\nassert egress_guard.installed()\n"
+        "try:\n    socket.create_connection(('192.0.2.1', 80), 1)\n"
+        "except Exception:\n    print('swallowed')\n"
+    )
     proc, log = _guarded_python(code, tmp_path)
     assert proc.returncode != 0, proc.stdout
     assert "swallowed" not in proc.stdout  # not an Exception: `except Exception` cannot hide it
@@ -158,7 +171,8 @@ def test_sitecustomize_guards_subprocesses(tmp_path: Path) -> None:
 
 
 def test_sitecustomize_does_nothing_without_the_switch(tmp_path: Path) -> None:
-    proc, log = _guarded_python("import egress_guard; print(egress_guard.installed())", tmp_path,
-                                enable=False)
+    proc, log = _guarded_python(
+        "import egress_guard; print(egress_guard.installed())", tmp_path, enable=False
+    )
     assert proc.stdout.strip() == "False"
     assert not log.exists()

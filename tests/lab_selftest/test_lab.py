@@ -48,33 +48,45 @@ class World:
         self.forbidden = lab.add_site("forbidden.example-lab.test", status=403)
         self.broken = lab.add_site("broken.example-lab.test", status=500)
         self.big = lab.add_site("big.example-lab.test", body_bytes=200_000)
-        self.big_cdn = lab.add_site("cdn.example-lab.test", same_address_as=self.big,
-                                    body_bytes=200_000)
+        self.big_cdn = lab.add_site(
+            "cdn.example-lab.test", same_address_as=self.big, body_bytes=200_000
+        )
         self.slow = lab.add_site("slow.example-lab.test", delay_ms=300)
-        self.moved = lab.add_site("moved.example-lab.test",
-                                  redirect="https://news.example-lab.test/")
-        self.check = lab.add_site("connectivity.example-lab.test", routes={
-            "/generate_204": Route(204),
-            "/hotspot-detect.html": Route(200, "Success"),
-        })
+        self.moved = lab.add_site(
+            "moved.example-lab.test", redirect="https://news.example-lab.test/"
+        )
+        self.check = lab.add_site(
+            "connectivity.example-lab.test",
+            routes={
+                "/generate_204": Route(204),
+                "/hotspot-detect.html": Route(200, "Success"),
+            },
+        )
         self.probe = lab.add_host()  # runs no DNS server: an injection probe target
         lab.start()
 
-    def probe_json(self, *args: Any, timeout: float = 20.0, env: dict[str, str] | None = None
-                   ) -> dict[str, Any]:
-        proc = self.lab.run_client([PY, "-m", "tests.lab_selftest.clientprobe",
-                                    *map(str, args)], env={**PROBE_ENV, **(env or {})},
-                                   timeout=timeout)
+    def probe_json(
+        self, *args: Any, timeout: float = 20.0, env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        proc = self.lab.run_client(
+            [PY, "-m", "tests.lab_selftest.clientprobe", *map(str, args)],
+            env={**PROBE_ENV, **(env or {})},
+            timeout=timeout,
+        )
         assert proc.returncode == 0, proc.stderr
         result: dict[str, Any] = json.loads(proc.stdout)
         return result
 
-    def probes(self, *jobs: list[Any], timeout: float = 20.0,
-               env: dict[str, str] | None = None) -> list[dict[str, Any]]:
+    def probes(
+        self, *jobs: list[Any], timeout: float = 20.0, env: dict[str, str] | None = None
+    ) -> list[dict[str, Any]]:
         """Several clientprobe commands in one client process, run concurrently."""
-        proc = self.lab.run_client([PY, "-m", "tests.lab_selftest.clientprobe", "batch"],
-                                   env={**PROBE_ENV, **(env or {})}, timeout=timeout,
-                                   input=json.dumps([[str(a) for a in job] for job in jobs]))
+        proc = self.lab.run_client(
+            [PY, "-m", "tests.lab_selftest.clientprobe", "batch"],
+            env={**PROBE_ENV, **(env or {})},
+            timeout=timeout,
+            input=json.dumps([[str(a) for a in job] for job in jobs]),
+        )
         assert proc.returncode == 0, proc.stderr
         results: list[dict[str, Any]] = json.loads(proc.stdout)
         return results
@@ -108,8 +120,16 @@ def test_topology_routes_ipv4_and_ipv6_and_resolv_conf(w: World) -> None:
     routes = w.run("ip", "route").stdout
     assert "default via 10.77.1.1" in routes
     for flag, expected_ip in (("-4", CLIENT_V4), ("-6", CLIENT_V6)):
-        proc = w.run("curl", "-sS", flag, "--cacert", str(w.lab.ca_pem), "--max-time", "5",
-                     w.mail.url + "cdn-cgi/trace")
+        proc = w.run(
+            "curl",
+            "-sS",
+            flag,
+            "--cacert",
+            str(w.lab.ca_pem),
+            "--max-time",
+            "5",
+            w.mail.url + "cdn-cgi/trace",
+        )
         assert proc.returncode == 0, proc.stderr
         assert f"ip={expected_ip}" in proc.stdout
         assert "loc=CN" in proc.stdout
@@ -125,11 +145,15 @@ def test_setup_and_teardown_are_fast_and_leave_nothing() -> None:
         setup_s = time.monotonic() - start
         site = lab.add_site("a.example-lab.test")
         lab.start()
-        pids = [p.proc.pid for p in (lab.world, lab.censor_server, lab.resolver,
-                                     lab.foreign_resolver) if p.proc is not None]
+        pids = [
+            p.proc.pid
+            for p in (lab.world, lab.censor_server, lab.resolver, lab.foreign_resolver)
+            if p.proc is not None
+        ]
         workdir = lab.workdir
-        assert lab.run_client(["curl", "-sS", "--cacert", str(lab.ca_pem), site.url]
-                              ).returncode == 0
+        assert (
+            lab.run_client(["curl", "-sS", "--cacert", str(lab.ca_pem), site.url]).returncode == 0
+        )
         teardown_start = time.monotonic()
     teardown_s = time.monotonic() - teardown_start
     assert setup_s < 1.0, setup_s
@@ -147,8 +171,9 @@ def test_teardown_after_an_exception_inside_the_lab() -> None:
     with pytest.raises(RuntimeError, match="boom"), Lab(prefix=prefix) as lab:
         lab.add_site("a.example-lab.test")
         lab.start()
-        pids = [p.proc.pid for p in (lab.world, lab.censor_server, lab.resolver)
-                if p.proc is not None]
+        pids = [
+            p.proc.pid for p in (lab.world, lab.censor_server, lab.resolver) if p.proc is not None
+        ]
         workdir = lab.workdir
         lab.censor.delay(50)
         raise RuntimeError("boom")
@@ -161,11 +186,19 @@ def test_a_crashed_run_is_swept_by_the_next_lab() -> None:
 
     require_lab()
     prefix = f"{worker_prefix()}cr"
-    code = (f"from tests.lab import Lab\nlab = Lab(prefix={prefix!r}).__enter__()\n"
-            "lab.add_site('a.example-lab.test')\nlab.start()\nprint(lab.workdir)\n"
-            "import os\nos._exit(0)  # no teardown: a crash\n")
-    crashed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             timeout=60, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+    code = (
+        f"from tests.lab import Lab\nlab = Lab(prefix={prefix!r}).__enter__()\n"
+        "lab.add_site('a.example-lab.test')\nlab.start()\nprint(lab.workdir)\n"
+        "import os\nos._exit(0)  # no teardown: a crash\n"
+    )
+    crashed = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
     assert crashed.returncode == 0, crashed.stderr
     pids = [pid for ns in ("cli", "cen", "wld") for pid in pids_in_netns(f"{prefix}-{ns}")]
     assert len(pids) >= 4  # the daemons outlived their owner
@@ -210,15 +243,17 @@ def test_two_labs_side_by_side(make_lab: Any) -> None:
 def test_certificates_valid_expired_wrong_name(w: World) -> None:
     ok = w.run("openssl", "verify", "-CAfile", str(w.lab.ca_pem), str(w.mail.leaf.cert_path))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    evil = w.run("openssl", "verify", "-CAfile", str(w.lab.evil_ca.pem_path),
-                 str(w.mail.leaf.cert_path))
+    evil = w.run(
+        "openssl", "verify", "-CAfile", str(w.lab.evil_ca.pem_path), str(w.mail.leaf.cert_path)
+    )
     assert evil.returncode != 0
     ca = str(w.lab.ca_pem)
     good, expired, wrong, unverified = w.probes(
         ["tls", w.mail.ipv4, w.mail.name, "--verify", ca],
         ["tls", w.expired.ipv4, w.expired.name, "--verify", ca],
         ["tls", w.wrong.ipv4, w.wrong.name, "--verify", ca],
-        ["tls", w.wrong.ipv4, w.wrong.name])
+        ["tls", w.wrong.ipv4, w.wrong.name],
+    )
     assert good["ok"] and good["issuer"] == "Clearsight Lab Root CA"
     assert w.mail.name in good["san"]
     assert expired["error"] == "cert:certificate has expired"
@@ -235,8 +270,9 @@ def test_os_store_bundle_with_corporate_ca(w: World) -> None:
     w.lab.censor.intercept_tls(w.mail, ca="corporate")
     plain = w.probe_json("tls", w.mail.ipv4, w.mail.name, "--verify", "system")
     assert plain["error"] == "cert:unable to get local issuer certificate"
-    store = w.probe_json("tls", w.mail.ipv4, w.mail.name, "--verify", "system",
-                         env={"SSL_CERT_FILE": str(bundle)})
+    store = w.probe_json(
+        "tls", w.mail.ipv4, w.mail.name, "--verify", "system", env={"SSL_CERT_FILE": str(bundle)}
+    )
     assert store["ok"] and store["issuer"] == "Acme Corp Inspection Root"
 
 
@@ -266,7 +302,8 @@ def test_system_resolver_lies_fails_and_stays_silent(w: World) -> None:
         [*system, w.mail.name, "--type", "AAAA", "--listen", "0.4"],
         [*system, w.geo.name, "--listen", "0.4"],
         [*system, w.slow.name, "--listen", "0.4"],
-        ["dns", FOREIGN_RESOLVER_V4, w.mail.name, "--listen", "0.2"])
+        ["dns", FOREIGN_RESOLVER_V4, w.mail.name, "--listen", "0.2"],
+    )
     assert [r["answers"] for r in aaaa["replies"]] == [["fd77:0:0:250::1"]]
     assert [r["rcode"] for r in servfail["replies"]] == ["SERVFAIL"]
     assert silent["replies"] == []
@@ -286,22 +323,42 @@ def test_nxdomain_rewrite(w: World) -> None:
 def test_doh_get_and_post_answer_the_genuine_zone(w: World) -> None:
     w.lab.resolver.lie(w.mail.name, "198.18.250.1")  # DoH is not affected
     ca = str(w.lab.ca_pem)
-    jobs = [["doh", w.lab.doh_url, address, w.mail.name, "--method", method, "--verify", ca]
-            for method in ("GET", "POST") for address in w.lab.doh_bootstrap]
+    jobs = [
+        ["doh", w.lab.doh_url, address, w.mail.name, "--method", method, "--verify", ca]
+        for method in ("GET", "POST")
+        for address in w.lab.doh_bootstrap
+    ]
     *answers, aaaa, missing = w.probes(
         *jobs,
-        ["doh", w.lab.doh_url, w.lab.doh_bootstrap[0], w.mail.name, "--type", "AAAA",
-         "--verify", ca],
-        ["doh", w.lab.doh_url, w.lab.doh_bootstrap[0], "nope.example-lab.test", "--verify", ca])
+        [
+            "doh",
+            w.lab.doh_url,
+            w.lab.doh_bootstrap[0],
+            w.mail.name,
+            "--type",
+            "AAAA",
+            "--verify",
+            ca,
+        ],
+        ["doh", w.lab.doh_url, w.lab.doh_bootstrap[0], "nope.example-lab.test", "--verify", ca],
+    )
     for answer in answers:
         assert answer["status"] == 200 and answer["rcode"] == "NOERROR"
         assert answer["answers"] == [w.mail.ipv4]
         assert answer["content_type"] == ["Content-Type: application/dns-message"]
     assert aaaa["answers"] == [w.mail.ipv6]
     assert missing["rcode"] == "NXDOMAIN"
-    curl = w.run("curl", "-sS", "--cacert", str(w.lab.ca_pem), "--doh-url", w.lab.doh_url,
-                 "--resolve", f"doh.lab-dns.test:443:{w.lab.doh_bootstrap[0]}",
-                 w.news.url)
+    curl = w.run(
+        "curl",
+        "-sS",
+        "--cacert",
+        str(w.lab.ca_pem),
+        "--doh-url",
+        w.lab.doh_url,
+        "--resolve",
+        f"doh.lab-dns.test:443:{w.lab.doh_bootstrap[0]}",
+        w.news.url,
+    )
     assert curl.returncode == 0 and "news.example-lab.test" in curl.stdout, curl.stderr
     assert w.lab.profile_doh()[0]["url"] == "https://doh.lab-dns.test/dns-query"
 
@@ -316,12 +373,26 @@ def test_web_behaviours(w: World) -> None:
         return ["https", site.ipv4, site.name, "--path", path, "--verify", ca]
 
     (normal, forbidden, broken, geo, big, slow, moved, g204, apple, trace) = w.probes(
-        get(w.mail), get(w.forbidden), get(w.broken), get(w.geo), get(w.big), get(w.slow),
+        get(w.mail),
+        get(w.forbidden),
+        get(w.broken),
+        get(w.geo),
+        get(w.big),
+        get(w.slow),
         get(w.moved),
         ["https", w.check.ipv4, w.check.name, "--path", "/generate_204", "--plain", "--port", 80],
-        ["https", w.check.ipv4, w.check.name, "--path", "/hotspot-detect.html", "--plain",
-         "--port", 80],
-        get(w.news, "/cdn-cgi/trace"))
+        [
+            "https",
+            w.check.ipv4,
+            w.check.name,
+            "--path",
+            "/hotspot-detect.html",
+            "--plain",
+            "--port",
+            80,
+        ],
+        get(w.news, "/cdn-cgi/trace"),
+    )
     assert normal["status"] == 200 and "<title>mail.example-lab.test</title>" in normal["body"]
     served = parsedate_to_datetime(normal["headers"]["date"]).timestamp()
     assert abs(served - time.time()) < 30
@@ -352,7 +423,8 @@ def test_drop_is_a_blackhole(w: World) -> None:
         ["tcp", w.mail.ipv4, 443, "--timeout", "0.6"],
         ["tcp", w.mail.ipv6, 443, "--timeout", "0.6"],
         ["tcp", w.mail.ipv4, 80],
-        ["dns", SYSTEM_RESOLVER_V4, w.mail.name, "--listen", "0.6"])
+        ["dns", SYSTEM_RESOLVER_V4, w.mail.name, "--listen", "0.6"],
+    )
     assert v4["error"] == "timeout" and v6["error"] == "timeout"
     assert port80["ok"]  # other ports untouched
     assert silent["replies"] == []
@@ -365,21 +437,39 @@ def test_reject_variants(w: World) -> None:
     censor.reject(w.news, port=443, how="tcp-reset")
     censor.reject(w.news, port=80, how="icmp-port-unreachable", proto="tcp")
     censor.reject(w.mail, how="icmp-host-unreachable")
-    results = w.probes(["tcp", w.news.ipv4, 443], ["tcp", w.news.ipv4, 80],
-                       ["tcp", w.mail.ipv4, 443], ["tcp", w.mail.ipv6, 443])
-    assert [r["error"] for r in results] == ["ECONNREFUSED", "ECONNREFUSED", "EHOSTUNREACH",
-                                            "EHOSTUNREACH"]
+    results = w.probes(
+        ["tcp", w.news.ipv4, 443],
+        ["tcp", w.news.ipv4, 80],
+        ["tcp", w.mail.ipv4, 443],
+        ["tcp", w.mail.ipv6, 443],
+    )
+    assert [r["error"] for r in results] == [
+        "ECONNREFUSED",
+        "ECONNREFUSED",
+        "EHOSTUNREACH",
+        "EHOSTUNREACH",
+    ]
 
 
 def test_sni_reset_spares_an_innocuous_name(w: World) -> None:
     w.lab.censor.sni_reset(w.mail.name)
     for address in w.mail.addresses:
-        reset, fine = w.probes(["tls", address, w.mail.name],
-                               ["tls", address, w.innocuous.name, "--verify", str(w.lab.ca_pem)])
+        reset, fine = w.probes(
+            ["tls", address, w.mail.name],
+            ["tls", address, w.innocuous.name, "--verify", str(w.lab.ca_pem)],
+        )
         assert reset["stage"] == "tls" and reset["error"] == "ECONNRESET", reset
         assert fine["ok"], fine
-    openssl = w.run("openssl", "s_client", "-connect", f"{w.mail.ipv4}:443", "-servername",
-                    w.mail.name, "-brief", timeout=10)
+    openssl = w.run(
+        "openssl",
+        "s_client",
+        "-connect",
+        f"{w.mail.ipv4}:443",
+        "-servername",
+        w.mail.name,
+        "-brief",
+        timeout=10,
+    )
     assert openssl.returncode != 0 and "errno=104" in openssl.stderr  # ECONNRESET
 
 
@@ -389,16 +479,16 @@ def test_sni_reset_with_residual_blocking(w: World) -> None:
     assert before["ok"]  # the control first: fine
     hit = w.probe_json("tls", w.news.ipv4, w.news.name)
     assert hit["error"] == "ECONNRESET"
-    after, elsewhere = w.probes(["tls", w.news.ipv4, w.innocuous.name],
-                                ["tls", w.mail.ipv4, w.mail.name])
+    after, elsewhere = w.probes(
+        ["tls", w.news.ipv4, w.innocuous.name], ["tls", w.mail.ipv4, w.mail.name]
+    )
     # the same server and port now refuses any SNI; other servers are unaffected
     assert after["stage"] == "tcp" and after["error"] == "ECONNREFUSED", after
     assert elsewhere["ok"]
 
 
 def test_dns_lie_on_path_redirect_mode(w: World) -> None:
-    w.lab.censor.dns_lie_on_path(w.mail.name, ["198.18.250.7", "fd77:0:0:250::7"],
-                                 mode="redirect")
+    w.lab.censor.dns_lie_on_path(w.mail.name, ["198.18.250.7", "fd77:0:0:250::7"], mode="redirect")
     servers = (w.probe.ipv4, SYSTEM_RESOLVER_V4, SYSTEM_RESOLVER_V6)
     listen = ["--listen", "0.3"]
     *forged, aaaa, sub, other, unrelated = w.probes(
@@ -406,10 +496,12 @@ def test_dns_lie_on_path_redirect_mode(w: World) -> None:
         ["dns", w.probe.ipv4, w.mail.name, "--type", "AAAA", *listen],
         ["dns", w.probe.ipv4, "www." + w.mail.name, *listen],
         ["dns", SYSTEM_RESOLVER_V4, w.news.name, *listen],
-        ["dns", w.probe.ipv4, w.news.name, *listen])
+        ["dns", w.probe.ipv4, w.news.name, *listen],
+    )
     for server, result in zip(servers, forged, strict=True):
         assert [(r["from"], r["answers"]) for r in result["replies"]] == [
-            (server, ["198.18.250.7"])]
+            (server, ["198.18.250.7"])
+        ]
     assert aaaa["replies"][0]["answers"] == ["fd77:0:0:250::7"]
     assert sub["replies"][0]["answers"] == ["198.18.250.7"]
     assert [r["answers"] for r in other["replies"]] == [[w.news.ipv4]]
@@ -424,14 +516,18 @@ def test_dns_lie_on_path_race_mode_forged_first_then_genuine(w: World) -> None:
         ["dns", SYSTEM_RESOLVER_V6, w.mail.name, *listen],
         ["dns", w.probe.ipv4, w.mail.name, *listen],
         ["dns", SYSTEM_RESOLVER_V4, w.mail.name, "--type", "AAAA", *listen],
-        ["dns", SYSTEM_RESOLVER_V4, w.news.name, *listen])
+        ["dns", SYSTEM_RESOLVER_V4, w.news.name, *listen],
+    )
     for server, result in ((SYSTEM_RESOLVER_V4, v4), (SYSTEM_RESOLVER_V6, v6)):
         replies = result["replies"]
         assert [(r["from"], r["answers"]) for r in replies] == [
-            (server, ["198.18.250.8"]), (server, [w.mail.ipv4])], replies
+            (server, ["198.18.250.8"]),
+            (server, [w.mail.ipv4]),
+        ], replies
         assert replies[0]["t"] <= replies[1]["t"]
     assert [(r["from"], r["answers"]) for r in probe["replies"]] == [
-        (w.probe.ipv4, ["198.18.250.8"])]
+        (w.probe.ipv4, ["198.18.250.8"])
+    ]
     assert [r["answers"] for r in aaaa["replies"]] == [["fd77:0:0:250::8"], [w.mail.ipv6]]
     assert [r["answers"] for r in other["replies"]] == [[w.news.ipv4]]
     assert any(e["kind"] == "inject" for e in w.lab.censor.events())
@@ -442,9 +538,11 @@ def test_intercept_dns_answers_for_any_address(w: World) -> None:
     genuine, lie, v6 = w.probes(
         ["dns", w.probe.ipv4, w.mail.name, "--listen", "0.3"],
         ["dns", FOREIGN_RESOLVER_V4, w.news.name, "--listen", "0.3"],
-        ["dns", SYSTEM_RESOLVER_V6, w.mail.name, "--type", "AAAA", "--listen", "0.3"])
+        ["dns", SYSTEM_RESOLVER_V6, w.mail.name, "--type", "AAAA", "--listen", "0.3"],
+    )
     assert [(r["from"], r["answers"]) for r in genuine["replies"]] == [
-        (w.probe.ipv4, [w.mail.ipv4])]
+        (w.probe.ipv4, [w.mail.ipv4])
+    ]
     assert [r["answers"] for r in lie["replies"]] == [["198.18.250.5"]]
     assert [r["answers"] for r in v6["replies"]] == [[w.mail.ipv6]]
 
@@ -453,9 +551,11 @@ def test_intercept_tls_with_the_evil_ca(w: World) -> None:
     w.lab.censor.intercept_tls(ca="evil")
     ca = str(w.lab.ca_pem)
     for address in w.mail.addresses:
-        verified, seen, page = w.probes(["tls", address, w.mail.name, "--verify", ca],
-                                        ["tls", address, w.mail.name],
-                                        ["https", address, w.mail.name])
+        verified, seen, page = w.probes(
+            ["tls", address, w.mail.name, "--verify", ca],
+            ["tls", address, w.mail.name],
+            ["https", address, w.mail.name],
+        )
         assert verified["error"] == "cert:unable to get local issuer certificate"
         assert seen["issuer"] == "Totally Legit Root CA" and seen["san"] == [w.mail.name]
         # relayed to the genuine site
@@ -475,8 +575,9 @@ def test_intercept_tls_selected_addresses_and_answering_itself(w: World) -> None
 
 def test_captive_portal(w: World) -> None:
     w.lab.censor.captive_portal()
-    check = w.probe_json("https", w.check.ipv4, w.check.name, "--path", "/generate_204",
-                         "--plain", "--port", 80)
+    check = w.probe_json(
+        "https", w.check.ipv4, w.check.name, "--path", "/generate_204", "--plain", "--port", 80
+    )
     assert check["status"] == 302
     assert check["headers"]["location"] == f"http://{CENSOR_PORTAL_V4}/login"
     login = w.run("curl", "-sSL", "--max-time", "5", w.check.http_url + "generate_204")
@@ -488,7 +589,8 @@ def test_captive_portal(w: World) -> None:
     w.lab.censor.clear()
     w.lab.censor.captive_portal(dns=True, others="allow")
     assert w.run("dig", "+short", "+time=1", "anything.example").stdout.split() == [
-        CENSOR_PORTAL_V4]
+        CENSOR_PORTAL_V4
+    ]
     assert w.probe_json("tls", w.mail.ipv4, w.mail.name)["ok"]
 
 
@@ -506,8 +608,10 @@ def test_block_page_by_host(w: World) -> None:
 
 def test_throttle_freezes_after_16k_for_the_named_sni_only(w: World) -> None:
     w.lab.censor.throttle(w.big.name)
-    frozen, fine = w.probes(["https", w.big.ipv4, w.big.name, "--timeout", "0.8"],
-                            ["https", w.big.ipv4, w.big_cdn.name, "--timeout", "2.0"])
+    frozen, fine = w.probes(
+        ["https", w.big.ipv4, w.big.name, "--timeout", "0.8"],
+        ["https", w.big.ipv4, w.big_cdn.name, "--timeout", "2.0"],
+    )
     assert frozen["error"] == "timeout", frozen
     assert frozen["status"] == 200 and 8_000 < frozen["received"] < 17_000, frozen
     assert fine["ok"] and fine["body_len"] == 200_000, fine
@@ -531,9 +635,11 @@ def test_delay_adds_round_trip_time(w: World) -> None:
     baseline = connect_time()
     assert baseline < 0.15
     w.lab.censor.delay(200)
-    v4, v6, page = w.probes(["tcp", w.mail.ipv4, 443, "--timeout", "5"],
-                            ["tcp", w.mail.ipv6, 443, "--timeout", "5"],
-                            ["https", w.mail.ipv4, w.mail.name, "--timeout", "5"])
+    v4, v6, page = w.probes(
+        ["tcp", w.mail.ipv4, 443, "--timeout", "5"],
+        ["tcp", w.mail.ipv6, 443, "--timeout", "5"],
+        ["https", w.mail.ipv4, w.mail.name, "--timeout", "5"],
+    )
     assert 0.19 <= v4["elapsed"] < 2.0 and 0.19 <= v6["elapsed"] < 2.0, (v4, v6)
     assert page["status"] == 200 and page["elapsed"] >= 0.55  # TCP + TLS + request: 3 RTTs
     w.lab.censor.delay(0)
@@ -563,25 +669,56 @@ def test_run_client_with_a_wrong_clock(w: World) -> None:
     offset_days = (float(faked.stdout) - time.time()) / 86400
     assert -1101 < offset_days < -1099
     verify = w.lab.run_client(
-        ["openssl", "s_client", "-connect", f"{w.mail.ipv4}:443", "-servername", w.mail.name,
-         "-CAfile", str(w.lab.ca_pem), "-verify_return_error", "-brief"],
-        clock_offset_days=-1100, input="", timeout=10)
+        [
+            "openssl",
+            "s_client",
+            "-connect",
+            f"{w.mail.ipv4}:443",
+            "-servername",
+            w.mail.name,
+            "-CAfile",
+            str(w.lab.ca_pem),
+            "-verify_return_error",
+            "-brief",
+        ],
+        clock_offset_days=-1100,
+        input="",
+        timeout=10,
+    )
     assert "certificate is not yet valid" in verify.stderr + verify.stdout
 
 
 def test_run_client_env_and_egress_guard_in_subprocesses(w: World) -> None:
-    env = w.lab.run_client([PY, "-c", "import os, socket; print(os.environ['HOME'], "
-                                      "os.environ['SSL_CERT_FILE'], os.environ.get('http_proxy'))"],
-                           env={"EXTRA": "1"})
+    env = w.lab.run_client(
+        [
+            PY,
+            "-c",
+            "import os, socket; print(os.environ['HOME'], "
+            "os.environ['SSL_CERT_FILE'], os.environ.get('http_proxy'))",
+        ],
+        env={"EXTRA": "1"},
+    )
     home, store, proxy = env.stdout.split()
     assert home.startswith(str(w.lab.workdir)) and store == str(w.lab.os_store_bundle)
     assert proxy == "None"
-    inside = w.lab.run_client([PY, "-c", "import socket; s = socket.create_connection("
-                                         f"('{w.mail.ipv4}', 443), 2); print('connected')"])
+    inside = w.lab.run_client(
+        [
+            PY,
+            "-c",
+            "import socket; s = socket.create_connection("
+            f"('{w.mail.ipv4}', 443), 2); print('connected')",
+        ]
+    )
     assert inside.stdout.strip() == "connected"  # lab addresses are fine inside the lab
     with pytest.raises(EgressViolation, match=r"192\.0\.2\.1"):
-        w.lab.run_client([PY, "-c", "import socket\ntry:\n    socket.create_connection("
-                                    "('192.0.2.1', 80), 1)\nexcept Exception:\n    pass"])
+        w.lab.run_client(
+            [
+                PY,
+                "-c",
+                "import socket\ntry:\n    socket.create_connection("
+                "('192.0.2.1', 80), 1)\nexcept Exception:\n    pass",
+            ]
+        )
 
 
 def test_sites_added_after_start(w: World) -> None:
@@ -604,8 +741,10 @@ def test_profile_helpers(w: World, tmp_path: Path) -> None:
 
     path = w.lab.write_profile(
         tmp_path / "lab.clearsight",
-        services=[w.mail.service("gmail", name="Gmail", group="Email"),
-                  w.news.service(domestic=True)],
+        services=[
+            w.mail.service("gmail", name="Gmail", group="Email"),
+            w.news.service(domestic=True),
+        ],
         injection_probes=[w.probe],
         captive_checks=[{"url": w.check.http_url + "generate_204", "expect_status": 204}],
         exit_check=w.news.url + "cdn-cgi/trace",

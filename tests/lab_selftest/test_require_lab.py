@@ -23,8 +23,9 @@ def test_skips_with_a_reason_when_not_root(not_root: None) -> None:
 
 
 @pytest.mark.parametrize(("variable", "value"), [("CI", "true"), ("CLEARSIGHT_REQUIRE_LAB", "1")])
-def test_fails_instead_on_ci(not_root: None, monkeypatch: pytest.MonkeyPatch, variable: str,
-                             value: str) -> None:
+def test_fails_instead_on_ci(
+    not_root: None, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
     monkeypatch.setenv(variable, value)
     with pytest.raises(pytest.fail.Exception, match="lab required"):
         fixtures.require_lab()
@@ -32,6 +33,7 @@ def test_fails_instead_on_ci(not_root: None, monkeypatch: pytest.MonkeyPatch, va
 
 def test_missing_tools_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(shutil, "which",
-                        lambda tool: None if tool == "dnsmasq" else "/usr/bin/" + tool)
+    monkeypatch.setattr(
+        shutil, "which", lambda tool: None if tool == "dnsmasq" else "/usr/bin/" + tool
+    )
     assert "dnsmasq" in (fixtures.lab_unavailable_reason() or "")
