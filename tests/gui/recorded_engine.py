@@ -37,7 +37,8 @@ from clearsight.profile.model import Profile
 
 
 class RecordedRun:
-    """Replays ``observations``, finishing one check every ``step_s`` seconds.
+    """Replays ``observations``, finishing one check every ``step_s`` seconds
+    (``duration_s``: the run's duration to report instead of the replay's).
 
     ``hold_after``: stop after that many checks have finished until ``release()`` (for a
     screenshot or a test that needs the run caught in the middle).
@@ -51,8 +52,10 @@ class RecordedRun:
         on_event: ProgressCallback | None = None,
         step_s: float = 0.02,
         hold_after: int | None = None,
+        duration_s: float | None = None,
     ) -> None:
         self._on_event = on_event
+        self._duration_s = duration_s
         self._step_s = step_s
         self._hold_after = hold_after
         self._released = threading.Event()
@@ -138,7 +141,7 @@ class RecordedRun:
             observations=observations,
             started_at=started_at,
             finished_at=datetime.now(UTC),
-            duration_s=round(time.monotonic() - start, 3),
+            duration_s=self._duration_s or round(time.monotonic() - start, 3),
             outcome=outcome,
         )
         self._emit(ProgressEvent("done", "run", "", done, total))
@@ -254,6 +257,7 @@ def recorded_engine(
     *,
     step_s: float = 0.02,
     hold_after: int | None = None,
+    duration_s: float | None = None,
     runs: list[RecordedRun] | None = None,
 ) -> Callable[[Profile, bool, ProgressCallback], RecordedRun]:
     """An engine factory for the window: every run replays ``observations`` (whatever
@@ -266,6 +270,7 @@ def recorded_engine(
             on_event=on_event,
             step_s=step_s,
             hold_after=hold_after,
+            duration_s=duration_s,
         )
         if runs is not None:
             runs.append(run)

@@ -89,6 +89,8 @@ class NetworkRun:
     clock: _Clock = field(default_factory=_Clock)
     doh_works: bool = True
     _addresses: dict[str, str] = field(default_factory=dict)
+    _connected: set[str] = field(default_factory=set)
+    _controlled: set[str] = field(default_factory=set)
     _foreign: itertools.count[int] = field(default_factory=lambda: itertools.count(10))
     _domestic: itertools.count[int] = field(default_factory=lambda: itertools.count(10))
 
@@ -96,8 +98,9 @@ class NetworkRun:
     def address(self, service: Service, host: str) -> str:
         if host not in self._addresses:
             index = next(self._domestic if service.domestic else self._foreign)
-            if service.known_networks:
-                net = ipaddress.ip_network(service.known_networks[-1], strict=False)
+            v4 = [n for n in service.known_networks if ":" not in n]
+            if v4:
+                net = ipaddress.ip_network(v4[-1], strict=False)
                 self._addresses[host] = str(net[(index * 37 + 5) % net.num_addresses])
             elif service.domestic:
                 self._addresses[host] = f"198.51.100.{index}"
@@ -257,6 +260,9 @@ class NetworkRun:
         )
 
     def tcp(self, address: str, *, failure: str | None = None, ms: float = 42.0) -> None:
+        if address in self._connected:
+            return  # the engine connects once per (address, port), for every service
+        self._connected.add(address)
         attempts = 2 if failure == "timeout" else 1
         for attempt in range(1, attempts + 1):
             self.add(
@@ -272,6 +278,9 @@ class NetworkRun:
             )
 
     def control(self, address: str) -> None:
+        if address in self._controlled:
+            return
+        self._controlled.add(address)
         self.add(
             TlsHandshake(
                 address=address,

@@ -52,7 +52,7 @@ from clearsight.probes.system_dns import system_nameservers
 from clearsight.probes.tcp import connect
 from clearsight.profile.model import Profile, Service
 
-MAX_ADDRESSES_PER_FAMILY = 3  # CDNs return many; a few are enough to judge a layer
+MAX_ADDRESSES_PER_FAMILY = 8  # CDNs return many; measuring them all adds little time
 MAX_REFERENCE_ADDRESSES = 2
 INJECTION_LISTEN_S = 1.0  # longer than any round trip the injection probe must catch
 SLOW_FETCH_MS = 2000.0

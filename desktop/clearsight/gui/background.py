@@ -6,7 +6,10 @@ must never touch a widget (STYLE.md; the same rule as Anki's ``QueryOp``): it ge
 widget and returns plain data.
 
 The result crosses threads as a queued Qt signal of a small relay object that lives in
-the GUI thread; the relay is kept alive until its result has been delivered.
+the GUI thread; the relay is kept alive until its result has been delivered. Given an
+``owner`` (the window or session the result is for), the relay is the owner's child: when
+the owner is gone, so is the relay, and the result is dropped instead of being delivered
+to an object that no longer exists.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ class _Relay(QObject):
         self,
         on_success: Callable[[Any], None],
         on_failure: Callable[[BaseException], None] | None,
+        owner: QObject | None,
     ) -> None:
-        super().__init__()
+        super().__init__(owner)
         self._on_success_callback = on_success
         self._on_failure_callback = on_failure
         # Receiver is this object (GUI thread), so emitting from the worker queues the call.
@@ -65,23 +69,29 @@ def run_in_background(
     on_success: Callable[[T], None],
     on_failure: Callable[[BaseException], None] | None = None,
     *,
+    owner: QObject | None = None,
     name: str = "clearsight-gui-op",
 ) -> None:
     """Run ``op`` off the GUI thread; deliver its result (or exception) on the GUI thread.
 
     Call from the GUI thread only.
     """
-    relay = _Relay(on_success, on_failure)
+    relay = _Relay(on_success, on_failure, owner)
     with _relays_lock:
         _relays.add(relay)
 
     def work() -> None:
         try:
-            result = op()
+            result: Any = op()
+            signal = relay.succeeded
         except Exception as exc:  # delivered to the GUI as a value
-            relay.failed.emit(exc)
-            return
-        relay.succeeded.emit(result)
+            result = exc
+            signal = relay.failed
+        try:
+            signal.emit(result)
+        except RuntimeError:  # the owner, and with it the relay, was deleted meanwhile
+            with _relays_lock:
+                _relays.discard(relay)
 
     threading.Thread(target=work, name=name, daemon=True).start()
 

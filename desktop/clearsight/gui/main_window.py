@@ -289,7 +289,9 @@ class MainWindow(QMainWindow):
                 return  # another result or language arrived meanwhile
             self._show_state(rebuilt)
 
-        run_in_background(lambda: rebuild_state(state, language), done, self._on_background_failed)
+        run_in_background(
+            lambda: rebuild_state(state, language), done, self._on_background_failed, owner=self
+        )
 
     def _on_language_actions_triggered(self, action: QAction) -> None:
         self.set_language(str(action.data()))
@@ -449,10 +451,10 @@ class MainWindow(QMainWindow):
         self.progress_bar.setRange(0, max(1, len(checks)))
         self.progress_bar.setValue(0)
         self.step_label.setText(self.texts.ui("running"))
+        session.start()
         self._render()
         self._update_controls()
         self.run_started.emit()
-        session.start()
         return True
 
     def rerun_service(self, service_id: str) -> bool:
@@ -487,10 +489,10 @@ class MainWindow(QMainWindow):
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
         self.step_label.setText(self.texts.ui("checking_again", service=service.name))
+        session.start()
         self._render()
         self._update_controls()
         self.run_started.emit()
-        session.start()
         return True
 
     def _attach(self, session: CheckSession) -> None:
@@ -589,7 +591,7 @@ class MainWindow(QMainWindow):
         def failed(error: BaseException) -> None:
             self.show_problem(self.texts.ui("report_error", problem=str(error)))
 
-        run_in_background(op, shown, failed)
+        run_in_background(op, shown, failed, owner=self)
 
     def open_path(self, path: Path) -> None:
         """A file given on the command line or by a file association: a report or a profile."""
@@ -640,7 +642,12 @@ class MainWindow(QMainWindow):
         if self.state is None or not self.state.final or self._is_running():
             return
         dialog = SaveReportDialog(
-            self.state, self.texts, self.settings, self, on_saved=self._on_report_saved
+            self.state,
+            self.texts,
+            self.settings,
+            self,
+            on_saved=self._on_report_saved,
+            on_problem=self.show_problem,
         )
         self.exec_dialog(dialog)
 

@@ -161,12 +161,14 @@ class SaveReportDialog(QDialog):
         parent: QWidget | None = None,
         *,
         on_saved: Callable[[Path], None] | None = None,
+        on_problem: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self._state = state
         self._texts = texts
         self._settings = settings
         self._on_saved = on_saved
+        self._on_problem = on_problem
         self._redacted: dict[str, Any] | None = None
         self.saved_path: Path | None = None
         self.setWindowTitle(texts.ui("save_title"))
@@ -305,7 +307,11 @@ class SaveReportDialog(QDialog):
         try:
             write_report(path, report, fmt)
         except SaveError as exc:
-            QMessageBox.warning(self, self._texts.ui("save_title"), exc.strerror or str(exc))
+            problem = exc.strerror or str(exc)
+            if self._on_problem is not None:
+                self._on_problem(problem)
+            else:
+                QMessageBox.warning(self, self._texts.ui("save_title"), problem)
             return False
         self._settings.report_format = fmt
         self._settings.report_folder = path.parent

@@ -289,7 +289,7 @@ class CheckSession(QObject):
                 observations = combine(observations)
             return build_state(observations, meta, language, final=False, finished_checks=finished)
 
-        run_in_background(op, self._on_live_state_built, self._on_live_state_failed)
+        run_in_background(op, self._on_live_state_built, self._on_live_state_failed, owner=self)
 
     def _on_live_state_built(self, state: ReportState) -> None:
         self._in_flight = False
@@ -328,7 +328,7 @@ class CheckSession(QObject):
                 finished_checks=finished,
             )
 
-        run_in_background(op, self._on_final_state_built, self._on_final_state_failed)
+        run_in_background(op, self._on_final_state_built, self._on_final_state_failed, owner=self)
 
     def _on_final_state_built(self, state: ReportState) -> None:
         if state.language != self.language:  # switched while the report was being built
@@ -336,6 +336,7 @@ class CheckSession(QObject):
                 lambda: rebuild_state(state, self.language),
                 self._on_final_state_built,
                 self._on_final_state_failed,
+                owner=self,
             )
             return
         self.has_ended = True
