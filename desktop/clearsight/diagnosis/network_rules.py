@@ -98,14 +98,26 @@ def _dns_findings(
             for q in ev.injection
             if q.name.lower() not in domestic_hosts and any(r.addresses for r in q.replies)
         ]
-        if injected:
-            names = sorted({q.name for q in injected})
+        # Several differing replies to one query: a forged reply raced the real one on the
+        # way (FIELD-NOTES.md, "DNS"), whatever the probe addresses heard.
+        raced = [
+            v
+            for v in verdicts
+            if v.verdict == "dns_tampered"
+            and details[v.id].evidence["dns"]["reason"] == "several_replies"
+        ]
+        if injected or raced:
+            names = sorted(
+                {q.name for q in injected} | {str(v.evidence.get("host") or "") for v in raced}
+            )
+            probe = injected[0].server if injected else _queried_server(ev, raced[0])
+            subjects = dict.fromkeys([*_services_for_hosts(ev, names), *(v.id for v in raced)])
             out.append(
                 Finding(
                     "dns_injection_on_path",
                     "problem",
-                    subjects=_services_for_hosts(ev, names),
-                    params={"names": names[:8], "probe_address": injected[0].server},
+                    subjects=tuple(subjects),
+                    params={"names": names[:8], "probe_address": probe},
                 )
             )
     # The system resolver itself lies: forged answers not explained by injection.
@@ -113,7 +125,7 @@ def _dns_findings(
         v
         for v in verdicts
         if v.verdict == "dns_tampered"
-        and details[v.id].evidence["dns"]["reason"] != "injected_on_path"
+        and details[v.id].evidence["dns"]["reason"] not in ("injected_on_path", "several_replies")
         and not ev.injected_answers(str(v.evidence.get("host") or ""))
     ]
     if lying:
@@ -184,6 +196,15 @@ def _dns_findings(
                 continue
             out.append(Finding("doh_blocked", "info", params={"resolver": name}))
     return out
+
+
+def _queried_server(ev: Evidence, verdict: ServiceVerdict) -> str:
+    host = str(verdict.evidence.get("host") or "").lower()
+    for qtype in ("A", "AAAA"):
+        query = ev.system_dns.get((host, qtype))
+        if query is not None:
+            return query.server
+    return ""
 
 
 def _any_tcp(ev: Evidence) -> bool:
