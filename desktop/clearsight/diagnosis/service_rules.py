@@ -397,6 +397,10 @@ def _tls_failure_verdict(
         f in (failures.CANCELLED, failures.DEADLINE) for f in failures_seen
     ):
         return "inconclusive", "not_finished"
+    if all(f == failures.TLS_ALERT for f in failures_seen):
+        # The server itself answered with an alert: its own configuration refuses the
+        # handshake. Censors reset or drop; they do not send TLS alerts (FIELD-NOTES.md).
+        return "site_error", "server_refused_handshake"
     controls = [ev.control.get((h.address, port)) for h in handshakes]
     control_ok = any(c is not None and (c.failure is None or c.server_responded) for c in controls)
     if control_ok:

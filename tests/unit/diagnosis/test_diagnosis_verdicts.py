@@ -778,6 +778,16 @@ ROWS = [
         for failure in ("connection_reset", "timeout")
     ],
     pytest.param(
+        sni_blocked("tls_alert"),
+        Expect(
+            "degraded",
+            {**REACHABLE, "mail": "site_error"},
+            {},
+            reasons={"mail": "server_refused_handshake"},
+        ),
+        id="tls-alert-from-the-server-is-not-a-block",
+    ),
+    pytest.param(
         tls_fails_every_name,
         Expect(
             "blocked",
