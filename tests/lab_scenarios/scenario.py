@@ -43,6 +43,13 @@ class Outcome:
             f"{s['id']}: {s['verdict']} ({s.get('evidence', {}).get('reason')})"
             for s in self.report["services"]
         ]
+        rows += [f"finding {f['code']} {f['subjects']}" for f in self.report["findings"]]
+        rows += [
+            f"{o['kind']} {o.get('server_name', o.get('host', ''))} {o.get('address', '')} "
+            f"{o.get('failure')} at {o.get('started_s')}"
+            for o in self.report["observations"]
+            if o["kind"] in ("tcp", "tls", "http")
+        ]
         return (
             f"exit {self.exit_code}, status {self.status}, findings {sorted(self.codes)}\n"
             + "\n".join(rows)

@@ -217,3 +217,43 @@ def test_a_transfer_that_freezes_only_with_the_real_name_is_throttled(lab: Lab) 
     outcome = run(lab, _services(sites), timeout_s=1.5)
     _check(outcome, outcome.verdict("mail") == "throttled")
     _check(outcome, outcome.verdict("chat") == "reachable")
+
+
+def test_ipv6_dropped_while_ipv4_works_is_reachable_with_ipv6_broken(lab: Lab) -> None:
+    mail = lab.add_site("mail.foreign-lab.test", ipv6=True)
+    chat = lab.add_site("chat.foreign-lab.test", ipv6=True)
+    news = lab.add_site("news.local-lab.test")
+    lab.censor.drop([mail.ipv6, chat.ipv6])  # type: ignore[list-item]
+    services = [
+        mail.service("mail", name="Mail"),
+        chat.service("chat", name="Chat"),
+        news.service("news", name="News", domestic=True),
+    ]
+    outcome = run(lab, services, timeout_s=1.0)
+    _check(outcome, outcome.verdict("mail") == "reachable")
+    _check(outcome, outcome.verdict("chat") == "reachable")
+    _check(outcome, outcome.finding("ipv6_broken") is not None)
+
+
+def test_a_reset_that_lingers_on_a_shared_address_is_flagged_as_residual(lab: Lab) -> None:
+    mail = lab.add_site("mail.foreign-lab.test")
+    drive = lab.add_site("drive.foreign-lab.test", same_address_as=mail)
+    news = lab.add_site("news.local-lab.test")
+    # The GFW keeps resetting a client/server/port for a while after a forbidden name.
+    lab.censor.sni_reset("mail.foreign-lab.test", residual_s=60)
+    services = [
+        mail.service("mail", name="Mail"),
+        drive.service("drive", name="Drive"),
+        news.service("news", name="News", domestic=True),
+    ]
+    outcome = run(lab, services)
+    _check(outcome, outcome.verdict("mail") == "tls_blocked")
+    controls = [o for o in outcome.report["observations"] if o["kind"] == "tls" and o["control"]]
+    # The innocuous control ran before any real name, so it saw the address unblocked.
+    _check(outcome, any(c["address"] == mail.ipv4 and c["failure"] is None for c in controls))
+    finding = outcome.finding("residual_blocking_possible")
+    if outcome.verdict("drive") != "reachable":
+        # Drive's own name is not blocked: its failure came after Mail's reset.
+        _check(outcome, finding is not None and "drive" in finding["subjects"])
+    # Mail's own name is what the censor resets: that is no side effect.
+    _check(outcome, finding is None or "mail" not in finding["subjects"])

@@ -283,9 +283,9 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
             ]
             result.residual = any(
                 h.failure in CONNECTION_FAILURES
-                and h.since_real_name_probe_s is not None
-                and h.since_real_name_probe_s < RESIDUAL_WINDOW_S
-                and (h.previous_real_name or "") != host
+                and _blocked_earlier_by_another_name(
+                    ev, h.address, port, host, h.started_s, h.elapsed_ms, h.failure
+                )
                 for h in done
             )
             return result
@@ -316,7 +316,47 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
     result.verdict = result.advice_verdict = http_verdict
     result.reason = http_reason
     result.elapsed_ms = elapsed
+    if http_verdict == "http_blocked":
+        result.residual = any(
+            f.failure in CONNECTION_FAILURES
+            and _blocked_earlier_by_another_name(
+                ev, f.address, f.port, host, f.started_s, f.elapsed_ms, f.failure
+            )
+            for f in fetches
+        )
     return result
+
+
+def _blocked_earlier_by_another_name(
+    ev: Evidence,
+    address: str,
+    port: int,
+    host: str,
+    started_s: float,
+    elapsed_ms: float | None,
+    failure: str | None,
+) -> bool:
+    """Did another name's handshake fail at this (address, port) shortly before? The GFW
+    then blocks the client/server/port for minutes, whatever the name (FIELD-NOTES.md).
+
+    A refused connect never carried this probe's name, so it only needs the other name's
+    handshake to have begun before the refusal (the records' clocks are too coarse to
+    order the two more finely); any other failure must have started after the other
+    name's failure ended."""
+    ended_s = started_s + (elapsed_ms or 0.0) / 1000.0
+    for (other_address, other_port, name), handshake in ev.tls.items():
+        if (other_address, other_port) != (address, port) or name == host:
+            continue
+        if handshake.failure not in CONNECTION_FAILURES:
+            continue
+        if failure == failures.CONNECTION_REFUSED:
+            other_time, limit = handshake.started_s, ended_s
+        else:
+            other_time = handshake.started_s + (handshake.elapsed_ms or 0.0) / 1000.0
+            limit = started_s
+        if other_time <= limit and limit - other_time < RESIDUAL_WINDOW_S:
+            return True
+    return False
 
 
 def _retried(ev: Evidence, address: str, port: int) -> bool:

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from clearsight.diagnosis import Diagnosis, diagnose, vocabulary
-from clearsight.probes.records import DnsQuery, Observation
+from clearsight.probes.records import DnsQuery, Observation, TlsHandshake
 
 from .builders import (
     DOMESTIC_ADDR,
@@ -405,12 +405,20 @@ def residual() -> tuple[Observation, ...]:
     s = mail(baseline())
     s.dns(MAIL_HOST, [MAIL_V4]).doh(MAIL_HOST, [MAIL_V4])
     s.tcp(MAIL_V4).control(MAIL_V4)
-    s.tls(
-        MAIL_V4,
-        MAIL_HOST,
-        failure="connection_reset",
-        since_real_name_probe_s=12.0,
-        previous_real_name="video.example.test",
+    # The forbidden name came first, at the same address, and was reset; Mail's own
+    # handshake started 12 s later.
+    s.tls(MAIL_V4, "video.example.test", failure="connection_reset")
+    s.add(
+        TlsHandshake(
+            address=MAIL_V4,
+            port=443,
+            server_name=MAIL_HOST,
+            failure="connection_reset",
+            elapsed_ms=70.0,
+            since_real_name_probe_s=12.0,
+            previous_real_name="video.example.test",
+            started_s=12.0,
+        )
     )
     return s.build()
 
