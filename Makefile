@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 # Debian packages the lab and GUI tests need (see tests/lab/README.md).
 DEB_PACKAGES := iptables dnsmasq-base openvpn wireguard-tools wireguard-go tinyproxy dnsutils \
 	faketime xvfb libnetfilter-queue-dev curl openssl iproute2 procps libegl1 libxkbcommon0 \
-	libxcb-cursor0 libfontconfig1 libdbus-1-3 fonts-noto-cjk
+	libxcb-cursor0 libfontconfig1 libdbus-1-3 fonts-noto-cjk \
+	dpkg-dev binutils debootstrap xdotool desktop-file-utils
 
-.PHONY: run test check lint types unit lab system-deps venv bench clean
+.PHONY: run test check lint types unit lab system-deps venv bench clean bundle deb deb-test \
+	bench-bundle
 
 $(BIN)/clearsight: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +30,8 @@ system-deps:
 	fi
 
 lint: venv
-	$(BIN)/ruff check desktop tests benchmarks
-	$(BIN)/ruff format --check desktop tests benchmarks
+	$(BIN)/ruff check desktop tests benchmarks packaging
+	$(BIN)/ruff format --check desktop tests benchmarks packaging
 
 types: venv
 	$(BIN)/mypy
@@ -49,6 +51,21 @@ test: venv system-deps check
 
 bench: venv system-deps
 	$(BIN)/python benchmarks/core_benchmarks.py
+
+# The one-dir bundle (PyInstaller, in its own venv build/pyinstaller-venv) and the .deb
+# (packaging/README.md). Output: dist/clearsight/ and dist/clearsight_<version>_<arch>.deb.
+bundle:
+	$(PYTHON) packaging/build_bundle.py
+
+deb: bundle
+	$(PYTHON) packaging/linux/build_deb.py
+
+# Install the .deb into a clean Debian 12 chroot and run it there (also part of `make test`).
+deb-test: venv system-deps
+	CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest tests/packaging -q
+
+bench-bundle: venv system-deps bundle
+	$(BIN)/python benchmarks/bundle_benchmarks.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

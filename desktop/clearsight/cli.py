@@ -157,11 +157,12 @@ class _Progress:
 
 def _run(args: argparse.Namespace) -> int:
     from clearsight.engine.run import CheckRun
-    from clearsight.profile.loader import ProfileError, load_profile
+    from clearsight.profile.loader import ProfileError, check_ca_file, load_profile
     from clearsight.report.build import RunMeta, build_report, now_iso
 
     try:
         profile = load_profile(args.profile)
+        check_ca_file(profile)
     except ProfileError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE

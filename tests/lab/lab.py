@@ -528,6 +528,7 @@ class Lab:
         self._started = False
         self._closed = False
         self._guard_logs: list[Path] = []
+        self._teardown_hooks: list[Any] = []
         self._run_counter = itertools.count()
         self.resolver: Resolver
         self.foreign_resolver: Resolver
@@ -653,6 +654,9 @@ class Lab:
         if self._closed:
             return
         self._closed = True
+        for hook in reversed(self._teardown_hooks):  # tunnels, proxies (tests/lab/tunnels.py)
+            with contextlib.suppress(Exception):
+                hook()
         for proc in (getattr(self, "world", None), getattr(self, "censor_server", None),
                      getattr(self, "resolver", None), getattr(self, "foreign_resolver", None)):
             if proc is not None:
@@ -665,6 +669,10 @@ class Lab:
         _live_labs.discard(self)
 
     close = teardown
+
+    def add_teardown(self, hook: Any) -> None:
+        """Call ``hook()`` first when the lab is torn down (even after a failure)."""
+        self._teardown_hooks.append(hook)
 
     # ---- world content
 

@@ -14,8 +14,15 @@ from typing import Any
 from clearsight.diagnosis.evidence import Evidence
 from clearsight.diagnosis.model import DIAGNOSIS_VERSION, Diagnosis, Finding, ServiceVerdict
 from clearsight.diagnosis.network_rules import network_findings, network_summary
+from clearsight.diagnosis.proxy_rules import (
+    fake_ip_verdicts,
+    proxy_findings,
+    proxy_summary,
+    proxy_verdicts,
+)
 from clearsight.diagnosis.service_rules import Context, UrlResult, judge_service
 from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
+from clearsight.diagnosis.vpn_rules import apply_paths, vpn_findings, vpn_view
 from clearsight.probes.records import Observation
 
 CLOCK_TOLERANCE_S = 3600.0
@@ -46,7 +53,22 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
         verdict, detail = judge_service(ev, service, ctx)
         verdicts.append(verdict)
         details[service.id] = detail
+    # Which way each service went (VPN or not), what a running proxy app's stand-in
+    # addresses hide, and what the same service does through the system proxy.
+    view = vpn_view(ev)
+    verdicts = apply_paths(verdicts, view)
+    verdicts = fake_ip_verdicts(ev, verdicts)
+    verdicts = proxy_verdicts(ev, verdicts, ctx.domestic_median_ms)
     findings = network_findings(ev, verdicts, details, ctx, skew, captive)
+    vpn = vpn_findings(ev, view, verdicts, foreign_tcp)
+    # A dead tunnel explains everything else that failed: it comes first.
+    front = [f for f in vpn if f.code == "vpn_not_passing_traffic"]
+    findings = [
+        *front,
+        *findings,
+        *(f for f in vpn if f not in front),
+        *proxy_findings(ev, verdicts),
+    ]
     status = _status(ev, verdicts, findings)
     if status == "offline":
         # Nothing answered: no service can be judged on its own.
@@ -60,13 +82,16 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
         "service_count": len(verdicts),
         "blocked": [v.name for v in blocked],
     }
+    network = network_summary(ev)
+    network["proxy"] = proxy_summary(ev)
     return Diagnosis(
         status=status,
         services=tuple(verdicts),
         findings=tuple(findings),
         summary_params=summary_params,
-        network=network_summary(ev),
+        network=network,
         version=DIAGNOSIS_VERSION,
+        vpn=view.as_report() if view.measured or view.endpoints else None,
     )
 
 

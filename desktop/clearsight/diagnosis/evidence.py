@@ -13,14 +13,17 @@ from clearsight.probes.records import (
     ClockCheck,
     DnsQuery,
     DohQuery,
+    EgressRoute,
     ExitCheck,
     HttpFetch,
     NetworkEnvironment,
     Observation,
+    ProxyConfig,
     RunPlan,
     TcpConnect,
     TlsHandshake,
     Unfinished,
+    VpnEndpointProbe,
 )
 
 
@@ -42,6 +45,12 @@ class Evidence:
     captive: list[CaptiveCheck] = field(default_factory=list)
     exits: list[ExitCheck] = field(default_factory=list)
     unfinished: list[Unfinished] = field(default_factory=list)
+    # VPN and proxy: routes per target, the proxy settings, what went through the proxy
+    routes: dict[str, EgressRoute] = field(default_factory=dict)
+    proxy: ProxyConfig | None = None
+    proxy_http: dict[str, list[HttpFetch]] = field(default_factory=lambda: defaultdict(list))
+    proxy_exits: list[ExitCheck] = field(default_factory=list)
+    vpn_endpoints: list[VpnEndpointProbe] = field(default_factory=list)
 
     @classmethod
     def index(cls, observations: Iterable[Observation]) -> Evidence:
@@ -70,7 +79,9 @@ class Evidence:
                 else:
                     ev.tls.setdefault((obs.address, obs.port, obs.server_name.lower()), obs)
             elif isinstance(obs, HttpFetch):
-                if obs.control:
+                if obs.via == "proxy":
+                    ev.proxy_http[obs.url].append(obs)
+                elif obs.control:
                     ev.http_control.setdefault((obs.host, obs.address), obs)
                 else:
                     ev.http[(obs.host, obs.address)].append(obs)
@@ -79,7 +90,16 @@ class Evidence:
             elif isinstance(obs, CaptiveCheck):
                 ev.captive.append(obs)
             elif isinstance(obs, ExitCheck):
-                ev.exits.append(obs)
+                if obs.via == "proxy":
+                    ev.proxy_exits.append(obs)
+                else:
+                    ev.exits.append(obs)
+            elif isinstance(obs, EgressRoute):
+                ev.routes.setdefault(obs.target, obs)
+            elif isinstance(obs, ProxyConfig):
+                ev.proxy = obs
+            elif isinstance(obs, VpnEndpointProbe):
+                ev.vpn_endpoints.append(obs)
             elif isinstance(obs, Unfinished):
                 ev.unfinished.append(obs)
         return ev

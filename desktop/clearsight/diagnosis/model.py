@@ -52,6 +52,9 @@ class Diagnosis:
     summary_params: dict[str, Any]
     network: dict[str, Any]
     version: str = DIAGNOSIS_VERSION
+    # The report's ``vpn`` section (state, interface, tunnels, VPN servers); None when
+    # the run did not look (a report from before these checks).
+    vpn: dict[str, Any] | None = None
 
     def finding(self, code: str) -> Finding | None:
         return next((f for f in self.findings if f.code == code), None)

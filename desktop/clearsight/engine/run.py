@@ -16,6 +16,7 @@ At the deadline, or on cancel, every socket is shut, unfinished checks are recor
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import ipaddress
 import platform
 import secrets
@@ -35,27 +36,43 @@ from clearsight.probes.clock import clock_check
 from clearsight.probes.context import ProbeContext
 from clearsight.probes.dns_udp import PendingQuery, UdpDnsClient
 from clearsight.probes.doh import doh_query
-from clearsight.probes.exit_check import exit_check
-from clearsight.probes.http import fetch
-from clearsight.probes.network_info import network_environment
+from clearsight.probes.exit_check import exit_check, exit_check_through_proxy
+from clearsight.probes.http import fetch, fetch_bytes, fetch_through_proxy
+from clearsight.probes.network_info import egress_route, interfaces, network_environment
+from clearsight.probes.proxy_settings import (
+    WPAD_DEFAULT_URL,
+    proxy_for_url,
+    read_proxy_settings,
+)
 from clearsight.probes.records import (
     DnsQuery,
     DohQuery,
     HttpFetch,
+    NetworkInterface,
     Observation,
     PlannedService,
+    ProxyConfig,
+    ProxySource,
     RunPlan,
     TcpConnect,
     Unfinished,
+    VpnEndpointProbe,
 )
 from clearsight.probes.system_dns import system_nameservers
 from clearsight.probes.tcp import connect
-from clearsight.profile.model import Profile, Service
+from clearsight.probes.vpn_endpoint import probe_endpoint
+from clearsight.profile.model import Profile, Service, VpnEndpoint
 
 MAX_ADDRESSES_PER_FAMILY = 8  # CDNs return many; measuring them all adds little time
 MAX_REFERENCE_ADDRESSES = 2
 INJECTION_LISTEN_S = 1.0  # longer than any round trip the injection probe must catch
 SLOW_FETCH_MS = 2000.0
+MAX_ENDPOINT_ADDRESSES = 2
+# VPN protocols whose servers may say nothing: the host's TCP side is probed as evidence.
+SILENT_PROTOCOLS = frozenset({"openvpn-udp", "wireguard", "ikev2"})
+TCP_PROTOCOLS = frozenset({"openvpn-tcp", "tcp", "https"})
+COMPANION_PORT = 443
+PAC_MAX_BYTES = 256 * 1024
 
 
 def _is_ip(text: str) -> bool:
@@ -163,9 +180,12 @@ class CheckRun:
         skip_sensitive: bool = False,
         on_event: ProgressCallback | None = None,
         max_workers: int = 64,
+        vpn_checks: bool = True,
     ) -> None:
         self.profile = profile
         self._skip_sensitive = skip_sensitive
+        # False only for benchmarks that measure what the VPN and proxy checks cost.
+        self.vpn_checks = vpn_checks
         self._on_event = on_event
         self._max_workers = max_workers
         self._sink = ObservationSink()
@@ -337,6 +357,8 @@ class _Plan:
         self.pairs = PairProbes(ctx, trust, run._sink)
         self.nameservers = system_nameservers()
         self._lock = threading.Lock()
+        self._routed: set[str] = set()
+        self._interfaces: tuple[NetworkInterface, ...] | None = None
         self._system: dict[tuple[str, str], PendingQuery] = {}
         self._doh: dict[tuple[str, str], Future[DohQuery | None]] = {}
         self._doh_dead: set[tuple[str, str]] = set()
@@ -365,6 +387,16 @@ class _Plan:
         if self.profile.exit_check is not None:
             exit_url = self.profile.exit_check.url
             checks.append(("exit", exit_url, lambda: self._exit(exit_url)))
+        if self.run.vpn_checks:
+            checks.append(("proxy", "proxy", self._proxy))
+            for index, endpoint in enumerate(self.profile.vpn.endpoints):
+                checks.append(
+                    (
+                        f"vpn:{index}",
+                        endpoint.name,
+                        lambda e=endpoint: self._vpn_endpoint(e),  # type: ignore[misc]
+                    )
+                )
         for service in self.services:
             checks.append(
                 (
@@ -401,6 +433,7 @@ class _Plan:
             ca_file=str(p.settings.ca_file) if p.settings.ca_file else None,
             vpn_expected=p.vpn.expected,
             platform=platform.system(),
+            vpn_endpoints=tuple(e.name for e in p.vpn.endpoints) if self.run.vpn_checks else (),
         )
 
     # ------------------------------------------------------------ lookups
@@ -500,7 +533,180 @@ class _Plan:
             targets.extend(d.bootstrap)
         if self.profile.dns_injection:
             targets.extend(self.profile.dns_injection.probe_addresses)
-        self.run.add(network_environment(tuple(targets)))
+        environment = network_environment(tuple(targets))
+        self.run.add(environment)
+        if not self.run.vpn_checks:
+            return
+        with self._lock:
+            self._interfaces = environment.interfaces
+        # Which way the system resolvers are reached (a DNS leak goes around the VPN).
+        # Only resolvers this run asks: a route lookup sends nothing, but the run must
+        # not even name a target it has no business with.
+        if self.nameservers and self._asks_system_resolver():
+            for server in self.nameservers:
+                self.route(server, "resolver")
+        for address in [r.address for r in self.profile.resolvers] + [
+            b for d in self.profile.doh for b in d.bootstrap
+        ]:
+            self.route(address, "reference")
+
+    def _asks_system_resolver(self) -> bool:
+        names = [*self._service_hosts()]
+        names += [e.host for e in self.profile.vpn.endpoints if not _is_ip(e.host)]
+        return bool(names)
+
+    def route(self, address: str, purpose: str) -> None:
+        """Record once which interface the OS would use to reach ``address``."""
+        if not self.run.vpn_checks or not _is_ip(address):
+            return
+        with self._lock:
+            if address in self._routed:
+                return
+            self._routed.add(address)
+            found = self._interfaces
+        if found is None:
+            found = interfaces()
+            with self._lock:
+                self._interfaces = found
+        self.run.add(egress_route(address, purpose, found, self.ctx.elapsed_s()))
+
+    # ---------------------------------------------------------------- proxy
+    def _proxy(self) -> None:
+        started_s = self.ctx.elapsed_s()
+        try:
+            sources = read_proxy_settings()
+            failure = None
+        except Exception as exc:  # a reader bug must not lose the run
+            sources, failure = (), f"internal_error:{type(exc).__name__}"
+        active = sources[0] if sources else None
+        pac: dict[str, Any] = {}
+        if active is not None and active.mode in ("auto_config", "auto_detect"):
+            pac = self._fetch_pac(active.pac_url or WPAD_DEFAULT_URL)
+        self.run.add(ProxyConfig(sources=sources, failure=failure, started_s=started_s, **pac))
+        if active is None or active.mode != "manual":
+            return
+        self._through_proxy(active)
+
+    def _fetch_pac(self, url: str) -> dict[str, Any]:
+        """Fetch the PAC file (direct, like the OS does) to tell whether it is there."""
+        host = (urlsplit(url).hostname or "").lower()
+        v4, v6, failure = self.resolve_both(host)
+        addresses = v4 + v6
+        if not addresses:
+            return {"pac_url": url, "pac_failure": failure or failures.NO_ANSWER}
+        context = self.http_trust.public if url.lower().startswith("https") else None
+        response = fetch_bytes(
+            self.ctx, url, addresses[0], ssl_context=context, max_body=PAC_MAX_BYTES
+        )
+        return {
+            "pac_url": url,
+            "pac_status": response.status,
+            "pac_bytes": len(response.body),
+            "pac_failure": response.failure,
+        }
+
+    def _through_proxy(self, source: ProxySource) -> None:
+        """Every service's URLs through the proxy (the direct measurement stays direct)."""
+        jobs: list[tuple[str, str]] = []
+        for service in self.services:
+            for url in service.urls:
+                proxy = proxy_for_url(source, url)
+                if proxy is not None:
+                    jobs.append((url, proxy))
+        if self.profile.exit_check is not None:
+            exit_url = self.profile.exit_check.url
+            exit_proxy = proxy_for_url(source, exit_url)
+        else:
+            exit_url, exit_proxy = "", None
+
+        def job(item: tuple[str, str]) -> None:
+            url, proxy = item
+            if self.ctx.cancelled:
+                return
+            https = url.lower().startswith("https")
+            context = self.http_trust.public if https else None
+            result = fetch_through_proxy(self.ctx, url, proxy, ssl_context=context)
+            self.run.add(result)
+            if https and result.failure in CERTIFICATE_FAILURES:
+                # Trusted through the OS store only: a company inspecting on purpose.
+                self.run.add(
+                    fetch_through_proxy(self.ctx, url, proxy, ssl_context=self.http_trust.system)
+                )
+
+        def exit_job() -> None:
+            if exit_proxy is not None:
+                self.run.add(
+                    exit_check_through_proxy(self.ctx, self.http_trust.public, exit_url, exit_proxy)
+                )
+
+        self.pool.map(lambda f: f(), [lambda: self.pool.map(job, jobs), exit_job])
+
+    # ------------------------------------------------------------ VPN servers
+    def _vpn_endpoint(self, endpoint: VpnEndpoint) -> None:
+        if _is_ip(endpoint.host):
+            addresses: tuple[str, ...] = (endpoint.host,)
+            failure = None
+        else:
+            v4, v6, failure = self.resolve_both(endpoint.host)
+            addresses = v4[:MAX_ENDPOINT_ADDRESSES] + v6[:1]
+        if not addresses:
+            self.run.add(
+                VpnEndpointProbe(
+                    name=endpoint.name,
+                    host=endpoint.host,
+                    port=endpoint.port,
+                    protocol=endpoint.protocol,
+                    failure=failure or failures.NO_ANSWER,
+                    detail="no_address",
+                    started_s=self.ctx.elapsed_s(),
+                )
+            )
+            return
+        for address in addresses:
+            self.route(address, "vpn_endpoint")
+        # A TCP port of the same host answering (even "refused") shows the host is
+        # reachable; every port timing out is what a blocked address looks like.
+        companion = endpoint.protocol in SILENT_PROTOCOLS and not any(
+            e.host == endpoint.host and e.protocol in TCP_PROTOCOLS
+            for e in self.profile.vpn.endpoints
+        )
+
+        def probe(address: str) -> None:
+            record = probe_endpoint(
+                self.ctx, endpoint.name, endpoint.host, endpoint.port, endpoint.protocol, address
+            )
+            self.run.add(record)
+            if (
+                endpoint.protocol in TCP_PROTOCOLS
+                and record.failure == failures.TIMEOUT
+                and not record.tcp_connected
+                and not self.ctx.cancelled
+            ):
+                # A single timeout is retried once: one lost SYN is not a block.
+                self.run.add(
+                    probe_endpoint(
+                        self.ctx,
+                        endpoint.name,
+                        endpoint.host,
+                        endpoint.port,
+                        endpoint.protocol,
+                        address,
+                    )
+                )
+
+        def side(address: str) -> None:
+            for _attempt in range(2):
+                record = probe_endpoint(
+                    self.ctx, endpoint.name, endpoint.host, COMPANION_PORT, "tcp", address
+                )
+                self.run.add(dataclasses.replace(record, companion=True))
+                if record.failure != failures.TIMEOUT or self.ctx.cancelled:
+                    return
+
+        work: list[Callable[[], None]] = [lambda a=a: probe(a) for a in addresses]  # type: ignore[misc]
+        if companion:
+            work.append(lambda: side(addresses[0]))
+        self.pool.map(lambda f: f(), work)
 
     def _service_hosts(self) -> list[str]:
         hosts: dict[str, None] = {}
@@ -628,9 +834,10 @@ class _Plan:
 
     # ------------------------------------------------------------ services
     def _service(self, service: Service) -> None:
-        self.pool.map(self._service_url, list(service.urls))
+        purpose = "domestic" if service.domestic else "foreign"
+        self.pool.map(lambda u: self._service_url(u, purpose), list(service.urls))
 
-    def _service_url(self, url: str) -> None:
+    def _service_url(self, url: str, purpose: str = "foreign") -> None:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         host = (parts.hostname or "").lower()
@@ -641,6 +848,8 @@ class _Plan:
             self.doh_lookup(host, "AAAA")
         v4, v6, _failure = self.resolve_both(host)
         probed = list(v4[:MAX_ADDRESSES_PER_FAMILY]) + list(v6[:MAX_ADDRESSES_PER_FAMILY])
+        for address in probed:
+            self.route(address, purpose)
         fetched: set[str] = set()
         fetch_lock = threading.Lock()
 
@@ -733,6 +942,16 @@ class _Plan:
                     control=True,
                 )
             )
+
+
+CERTIFICATE_FAILURES = frozenset(
+    {
+        failures.TLS_CERT_UNTRUSTED,
+        failures.TLS_CERT_NAME_MISMATCH,
+        failures.TLS_CERT_EXPIRED,
+        failures.TLS_CERT_NOT_YET_VALID,
+    }
+)
 
 
 def _looks_throttled(result: HttpFetch) -> bool:

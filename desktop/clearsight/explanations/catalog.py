@@ -67,6 +67,7 @@ VALUE_TABLES: Final[Mapping[str, str]] = {
     "country": "country",
     "expected_country": "country",
     "reason": "reason",
+    "proof": "vpn_proof",
 }
 
 #: The parts of one verdict or finding text.

@@ -84,12 +84,11 @@ def start_window(
     if profile is not None:
         if not window.load_profile(profile, consented=True):
             return  # the message says what is wrong with the file; no run with another one
-    elif path is None:
+    else:
         remembered = window.settings.last_profile
         if remembered is None or not remembered.is_file() or not _quiet_load(window, remembered):
             window.load_profile(None)
     if path is not None:
-        window.ensure_profile()
         window.open_path(path)
         return
     if run_now:

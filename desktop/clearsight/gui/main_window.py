@@ -86,7 +86,6 @@ class MainWindow(QMainWindow):
         self._busy_services: frozenset[str] = frozenset()
         self._rerun_service: str | None = None
         self._rebuild_generation = 0
-        self._running_labels: dict[str, str] = {}
         self._qt_translator: QTranslator | None = None
         self.last_problem: str | None = None
         self._render_timer = QTimer(self)
@@ -287,7 +286,7 @@ class MainWindow(QMainWindow):
         def done(rebuilt: ReportState) -> None:
             if generation != self._rebuild_generation or self.state is not state:
                 return  # another result or language arrived meanwhile
-            self._show_state(rebuilt)
+            self.show_state(rebuilt)
 
         run_in_background(
             lambda: rebuild_state(state, language), done, self._on_background_failed, owner=self
@@ -443,7 +442,6 @@ class MainWindow(QMainWindow):
             gating=gating_checks(checks),
             skipped_sensitive=skip and any(s.sensitive for s in profile.services),
         )
-        self._running_labels = {}
         session = CheckSession(
             self._engine, profile, skip_sensitive=skip, language=self.texts.language, parent=self
         )
@@ -512,25 +510,28 @@ class MainWindow(QMainWindow):
         self._update_controls()
 
     def _on_session_progressed(self, event: ProgressEvent) -> None:
-        if self.sender() is not self.session:
+        session = self.session
+        if self.sender() is not session or session is None:
             return
-        if event.kind == "started":
-            self._running_labels[event.check] = event.label
-        elif event.kind == "finished":
-            self._running_labels.pop(event.check, None)
         if event.total:
             self.progress_bar.setRange(0, event.total)
             self.progress_bar.setValue(event.done)
-        if self.session is not None and self.session.cancelling:
+        if session.cancelling:
             self.step_label.setText(self.texts.ui("stopping"))
         elif event.kind != "done":
-            waiting_for = next(iter(self._running_labels.values()), event.label)
+            # The check the run is waiting for: the first one started and not finished.
+            waiting_for = next(
+                (
+                    label
+                    for check, label in session.started_checks.items()
+                    if check not in session.finished_checks
+                ),
+                event.label,
+            )
             self.step_label.setText(
                 self.texts.ui("progress", current=waiting_for, done=event.done, total=event.total)
             )
         if self.progress is not None and self._rerun_service is None:
-            session = self.session
-            assert session is not None
             self.progress = dataclasses.replace(
                 self.progress,
                 started=frozenset(session.started_checks),
@@ -550,7 +551,7 @@ class MainWindow(QMainWindow):
         self.progress = None
         self._busy_services = frozenset()
         self._rerun_service = None
-        self._show_state(state)
+        self.show_state(state)
         self._update_controls()
         seconds = round(float(state.report.get("duration_s") or 0))
         self.step_label.setText(self.texts.ui("finished", seconds=seconds))
@@ -584,7 +585,7 @@ class MainWindow(QMainWindow):
             if self.session is not None and self.session.running:
                 return
             self.progress = None
-            self._show_state(state)
+            self.show_state(state)
             self.step_label.setText("")
             self._update_controls()
 
@@ -626,7 +627,7 @@ class MainWindow(QMainWindow):
             self.settings.open_folder = Path(chosen).parent
             self.open_report(Path(chosen))
 
-    def _show_state(self, state: ReportState) -> None:
+    def show_state(self, state: ReportState) -> None:
         self.state = state
         self._rebuild_generation += 1
         self._render()
@@ -705,12 +706,13 @@ class MainWindow(QMainWindow):
         running = self._is_running()
         cancelling = running and self.session is not None and self.session.cancelling
         if running:
-            self.run_button.setText(t.ui("stopping") if cancelling else t.ui("button_stop"))
-            self.run_button.setEnabled(not cancelling)
+            label = t.ui("stopping") if cancelling else t.ui("button_stop")
         else:
-            self.run_button.setText(t.ui("button_check_again" if self.state else "button_check"))
-            self.run_button.setEnabled(True)
-        self.run_button.setAccessibleName(self.run_button.text())
+            label = t.ui("button_check_again" if self.state else "button_check")
+        if self.run_button.text() != label:
+            self.run_button.setText(label)
+            self.run_button.setAccessibleName(label)
+        self.run_button.setEnabled(not cancelling)
         self.run_action.setEnabled(not running)
         self.stop_action.setEnabled(running and not cancelling)
         has_result = self.state is not None and self.state.final and not running
@@ -721,7 +723,8 @@ class MainWindow(QMainWindow):
         self.open_report_action.setEnabled(not running)
         self.open_profile_action.setEnabled(not running)
         self.default_profile_action.setEnabled(not running and self.profile_path is not None)
-        self.progress_bar.setVisible(running)
+        if self.progress_bar.isVisible() != running:
+            self.progress_bar.setVisible(running)
         self.results.set_rerun_enabled(
             not running and self.state is not None and self.state.opened_from is None
         )

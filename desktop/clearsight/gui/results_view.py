@@ -35,12 +35,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from clearsight.diagnosis.vocabulary import SEVERITIES, VERDICTS
 from clearsight.explanations import Catalog
 from clearsight.gui.theme import muted_colour, round_pen, set_text_colour, tinted, tone_colour
-from clearsight.gui.view_model import Row, Section
+from clearsight.gui.view_model import PENDING, Row, Section
 from clearsight.gui.widgets import Badge
 
-MAX_NEW_ROWS = 12  # rows created per turn of the event loop (about 6 ms)
+MAX_NEW_ROWS = 6  # rows created per turn of the event loop (a few ms)
 CONTINUE_DELAY_MS = 15  # room for other events between two turns
 
 
@@ -173,10 +174,11 @@ class ResultRow(QFrame):
         self.badge.set_status(row.tone, row.badge)
         self.badge.setVisible(bool(row.badge))
         self.name.setText(row.name)
-        self.note.setText(row.note)
-        self.note.setVisible(bool(row.note))
-        self.summary.setText(row.summary)
-        self.summary.setVisible(bool(row.summary))
+        beside = " · ".join(part for part in (row.summary if row.compact else "", row.note) if part)
+        self.note.setText(beside)
+        self.note.setVisible(bool(beside))
+        self.summary.setText("" if row.compact else row.summary)
+        self.summary.setVisible(bool(row.summary) and not row.compact)
         if not row.expandable and self._expanded:
             self.set_expanded(False)
         if self.details is not None:
@@ -328,6 +330,19 @@ class ResultRow(QFrame):
         super().changeEvent(event)
 
 
+def _widest_badge(texts: Catalog, parent: QWidget) -> int:
+    probe = Badge(parent)
+    words = [texts.verdict_badge(v) for v in VERDICTS]
+    words += [texts.severity_label(s) for s in SEVERITIES]
+    words += [texts.ui(k) for k in ("badge_checking", "badge_waiting", "badge_no_problems")]
+    widest = 0
+    for word in words:
+        probe.set_status(PENDING, word)
+        widest = max(widest, probe.natural_width())
+    probe.deleteLater()
+    return widest
+
+
 class SectionHeading(QLabel):
     def __init__(self, text: str, parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
@@ -367,6 +382,7 @@ class ResultsPanel(QScrollArea):
         self._order: list[str] = []  # "h:<section>" and "r:<row>" in display order
         self._rerun_enabled = True
         self._badge_width = 0
+        self._badge_widths: dict[str, int] = {}
         self._pending: tuple[tuple[Section, ...], Catalog] | None = None
         self._continue_timer = QTimer(self)
         self._continue_timer.setSingleShot(True)
@@ -423,6 +439,7 @@ class ResultsPanel(QScrollArea):
             self._pending = None
 
     def _new_row(self, row: Row, texts: Catalog) -> ResultRow:
+        self._align_badges()
         widget = ResultRow(row, texts, self._content)
         widget.set_rerun_enabled(self._rerun_enabled)
         widget.badge.set_min_width(self._badge_width)
@@ -460,15 +477,20 @@ class ResultsPanel(QScrollArea):
         self._order = order
 
     def _align_badges(self) -> None:
-        width = max(
-            (r.badge.natural_width() for r in self._rows.values() if r.badge.text), default=0
-        )
+        """One column for every badge: as wide as the widest word any badge of this
+        language can show, so the column never moves while results arrive."""
+        width = self._badge_widths.get(self._texts.language)
+        if width is None:
+            width = _widest_badge(self._texts, self._content)
+            self._badge_widths[self._texts.language] = width
         if width != self._badge_width:
             self._badge_width = width
             for row in self._rows.values():
                 row.badge.set_min_width(width)
 
     def set_rerun_enabled(self, enabled: bool) -> None:
+        if enabled == self._rerun_enabled:
+            return
         self._rerun_enabled = enabled
         for row in self._rows.values():
             row.set_rerun_enabled(enabled)

@@ -11,7 +11,9 @@ and arrives as ``ended``.
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from clearsight.profile.model import Profile
     from clearsight.report.build import RunMeta
 
-LIVE_INTERVAL_MS = 150
+LIVE_INTERVAL_MS = 250
 WATCHDOG_MS = 250
 
 
@@ -95,10 +97,24 @@ def build_state(
     finished_checks: frozenset[str] = frozenset(),
     opened_from: Path | None = None,
 ) -> ReportState:
-    """Diagnose and build the (unredacted) report. Runs off the GUI thread."""
+    """Diagnose and build the (unredacted) report. Runs off the GUI thread.
+
+    A live state (``final=False``) is built often while checks run, on a thread that
+    competes with the GUI thread for Python's lock: its report carries only the plan and
+    network records, not every observation (half the work; the view needs no more). A
+    final report carries them all, as a saved one must.
+    """
+    from clearsight.diagnosis import diagnose
+    from clearsight.probes.records import NetworkEnvironment, RunPlan
     from clearsight.report.build import build_report
 
-    report = build_report(observations, meta, language=language, redact=False)
+    diagnosis = diagnose(observations)
+    carried = (
+        observations
+        if final
+        else tuple(o for o in observations if isinstance(o, RunPlan | NetworkEnvironment))
+    )
+    report = build_report(carried, meta, language=language, redact=False, diagnosis=diagnosis)
     return ReportState(
         report=report,
         observations=observations,
@@ -130,11 +146,11 @@ def _iso(moment: datetime) -> str:
 class CheckSession(QObject):
     """One run of the checks. Create, connect, ``start()``; ``cancel()`` at any time."""
 
-    progressed = Signal(object)  # ProgressEvent
+    progressed = Signal(object)  # the latest ProgressEvent (events come in batches)
     diagnosed = Signal(object)  # ReportState (live, final=False)
     ended = Signal(object)  # ReportState (final=True)
     failed = Signal(str)  # the checks could not run at all
-    _event_arrived = Signal(object)  # from engine threads; queued to the GUI thread
+    _events_arrived = Signal()  # from engine threads; queued to the GUI thread
 
     def __init__(
         self,
@@ -155,8 +171,9 @@ class CheckSession(QObject):
         self._combine = combine
         self._fixed_meta = meta
         self._run: RunHandle | None = None
-        self.started_checks: set[str] = set()
+        self.started_checks: dict[str, str] = {}  # check id -> label, in order
         self.finished_checks: set[str] = set()
+        self.last_event: ProgressEvent | None = None
         self.cancelling = False
         self.has_ended = False
         self._ending = False
@@ -171,7 +188,12 @@ class CheckSession(QObject):
         self._watchdog = QTimer(self)
         self._watchdog.setInterval(WATCHDOG_MS)
         self._watchdog.timeout.connect(self._on_watchdog_timeout)
-        self._event_arrived.connect(self._on_event_arrived)
+        # Engines report in bursts (64 checks start at once): the events wait here and
+        # the GUI thread takes them all at each wake-up, not one signal per event.
+        self._inbox: deque[ProgressEvent] = deque()
+        self._inbox_lock = threading.Lock()
+        self._wake_pending = False
+        self._events_arrived.connect(self._on_events_arrived)
 
     # -------------------------------------------------------------------- control
     def start(self) -> None:
@@ -205,23 +227,38 @@ class CheckSession(QObject):
 
     # ------------------------------------------------------------- engine events
     def _relay_event(self, event: ProgressEvent) -> None:
-        """Called on engine worker threads: only emits (queued to the GUI thread)."""
+        """Called on engine worker threads: queue the event, wake the GUI thread once."""
+        with self._inbox_lock:
+            self._inbox.append(event)
+            if self._wake_pending:
+                return
+            self._wake_pending = True
         with contextlib.suppress(RuntimeError):  # the session is gone: nothing to tell
-            self._event_arrived.emit(event)
+            self._events_arrived.emit()
 
-    @Slot(object)
-    def _on_event_arrived(self, event: ProgressEvent) -> None:
-        if self.has_ended:
+    @Slot()
+    def _on_events_arrived(self) -> None:
+        with self._inbox_lock:
+            events = list(self._inbox)
+            self._inbox.clear()
+            self._wake_pending = False
+        if self.has_ended or not events:
             return
-        if event.kind == "started":
-            self.started_checks.add(event.check)
-        elif event.kind == "finished":
-            self.finished_checks.add(event.check)
-            self._dirty = True
-            self._schedule()
-        elif event.kind == "done":
+        done = False
+        for event in events:
+            if event.kind == "started":
+                self.started_checks.setdefault(event.check, event.label)
+            elif event.kind == "finished":
+                self.finished_checks.add(event.check)
+                self._dirty = True
+            elif event.kind == "done":
+                done = True
+        self.last_event = events[-1]
+        if done:
             self._finish()
-        self.progressed.emit(event)
+        else:
+            self._schedule()
+        self.progressed.emit(events[-1])
 
     @Slot()
     def _on_watchdog_timeout(self) -> None:

@@ -96,6 +96,7 @@ class Row:
     note: str = ""  # e.g. "Local service, for comparison"
     service_id: str | None = None  # a service row that can be checked again
     expandable: bool = True
+    compact: bool = False  # the summary fits beside the name ("Works normally")
 
 
 @dataclass(frozen=True)
@@ -206,8 +207,14 @@ def build_view(
         if not rows:
             rows = [_empty_section_row(texts, key, running, status)]
         sections.append(Section(f"section:{key}", titles[key], tuple(rows)))
-    if status == "offline" and not running:
-        return View(overview, tuple(sections))  # nothing answered: no list of unclear rows
+    if (
+        not running
+        and status in ("offline", "captive_portal")
+        and all(s.get("verdict") == "inconclusive" for s in services.values())
+    ):
+        # Nothing answered, or a login page answered for everything: the answer is above;
+        # a list of "unclear" rows would only bury it.
+        return View(overview, tuple(sections))
     planned = progress.planned if progress is not None else _planned_from_report(report)
     groups: dict[str, list[Row]] = {}
     for item in planned:
@@ -278,6 +285,8 @@ def _final_overview(
     status = str(summary.get("status") or "inconclusive")
     headline = str(summary.get("headline") or "")
     codes = [str(f.get("code")) for f in findings]
+    if status == "ok":
+        codes = [c for c in codes if c != "vpn_not_active"]  # nothing to fix: no need to say
     vpn_key = next((_VPN_SENTENCE[c] for c in codes if c in _VPN_SENTENCE), None)
     if vpn_key is not None:
         headline = f"{headline}{texts.ui('sentence_gap')}{texts.ui(vpn_key)}"
@@ -371,6 +380,7 @@ def _service_row(
         evidence=service_evidence(service),
         note=note,
         service_id=planned.id,
+        compact=verdict == "reachable",
     )
 
 

@@ -135,6 +135,13 @@ def _label(parent: QWidget, *, selectable: bool = False) -> QLabel:
     return label
 
 
+def _set_text(label: QLabel, text: str) -> None:
+    """New text (and hidden when empty), touching the label only when it changes."""
+    if label.text() != text:
+        label.setText(text)
+    label.setVisible(bool(text))
+
+
 class OverviewCard(QFrame):
     """The answer: a headline in one sentence, what to do, and notes about the result."""
 
@@ -177,18 +184,20 @@ class OverviewCard(QFrame):
         self.meta = _label(self, selectable=True)
         self.meta.setObjectName("meta")
         column.addWidget(self.meta)
-        self._what_to_do = "What to do"
+        self._shown: tuple[Overview, str] | None = None
+        self._restyle()
 
     def set_overview(self, overview: Overview, what_to_do: str) -> None:
+        if (overview, what_to_do) == self._shown:
+            return  # a label given new text lays the window out again: only on change
+        self._shown = (overview, what_to_do)
         self._tone = overview.tone
-        self._what_to_do = what_to_do
         self.mark.set_tone(overview.tone)
         self.badge.set_status(overview.tone, overview.badge)
         self.badge.setVisible(bool(overview.badge))
-        self.headline.setText(overview.headline)
+        _set_text(self.headline, overview.headline)
         self.headline.setAccessibleName(overview.headline)
-        self.detail.setText(overview.detail)
-        self.detail.setVisible(bool(overview.detail))
+        _set_text(self.detail, overview.detail)
         if overview.advice:
             items = "".join(f"<li>{html.escape(a)}</li>" for a in overview.advice)
             self.advice.setText(
@@ -197,11 +206,8 @@ class OverviewCard(QFrame):
             )
             self.advice.setAccessibleName(f"{what_to_do}: " + " ".join(overview.advice))
         self.advice.setVisible(bool(overview.advice))
-        self.notes.setText("\n".join(overview.notes))
-        self.notes.setVisible(bool(overview.notes))
-        self.meta.setText(overview.meta)
-        self.meta.setVisible(bool(overview.meta))
-        self._restyle()
+        _set_text(self.notes, "\n".join(overview.notes))
+        _set_text(self.meta, overview.meta)
         self.update()
 
     def changeEvent(self, event: QEvent) -> None:

@@ -17,15 +17,18 @@ from clearsight.probes.records import ClockCheck
 
 
 def parse_http_date(value: str) -> datetime | None:
+    """The moment a ``Date`` header names, in UTC; None for anything that is not a date
+    (the header comes from the network: "31 Dec 9999 23:59:59 -2359" is past the last
+    moment a datetime can hold once converted to UTC)."""
     try:
         parsed = parsedate_to_datetime(value)
+        if parsed is None:
+            return None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed is None:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
 
 
 def clock_check(

@@ -142,7 +142,9 @@ class PendingQuery:
         if not self.answered.is_set():
             return (), failures.TIMEOUT
         if self.first_usable is not None:
-            return self.first_usable.addresses, failure_of(self.first_usable, self.qtype)
+            failure = failure_of(self.first_usable, self.qtype)
+            # Addresses beside an error rcode are no answer: a resolver library drops them.
+            return (self.first_usable.addresses if failure is None else ()), failure
         return (), self.failure or failures.TIMEOUT
 
     def wait_record(self, timeout: float | None = None) -> DnsQuery | None:
@@ -355,7 +357,8 @@ class UdpDnsClient:
         first = query.first_usable
         if first is not None:
             failure = failure_of(first, query.qtype)
-            addresses = first.addresses
+            # The reply itself (in ``replies``) keeps what it said.
+            addresses = first.addresses if failure is None else ()
             elapsed = first.elapsed_ms
         else:
             failure = query.failure or (

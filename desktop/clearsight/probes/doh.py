@@ -15,7 +15,7 @@ import dns.message
 
 from clearsight.probes import failures
 from clearsight.probes.context import ProbeContext, elapsed_ms
-from clearsight.probes.dns_udp import parse_reply
+from clearsight.probes.dns_udp import failure_of, parse_reply
 from clearsight.probes.http import fetch_bytes
 from clearsight.probes.records import DohQuery
 
@@ -69,11 +69,8 @@ def doh_query(
     if not parsed.usable:
         return record(failure=failures.DNS_MALFORMED)
     reply = parsed.reply
-    failure = None
-    if reply.rcode == "NXDOMAIN":
-        failure = failures.NXDOMAIN
-    elif reply.rcode != "NOERROR":
-        failure = failures.DNS_SERVFAIL if reply.rcode == "SERVFAIL" else failures.DNS_REFUSED
-    elif not reply.addresses:
-        failure = failures.NO_ANSWER
-    return record(addresses=reply.addresses, rcode=reply.rcode, failure=failure)
+    # The same reading of the rcode as for plain DNS: FORMERR or NOTIMP from a reference
+    # is a broken answer, not a refusal.
+    failure = failure_of(reply, qtype)
+    addresses = reply.addresses if failure is None else ()  # no answer beside an error rcode
+    return record(addresses=addresses, rcode=reply.rcode, failure=failure)

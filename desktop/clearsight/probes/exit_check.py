@@ -9,7 +9,7 @@ import ssl
 
 from clearsight.probes import failures
 from clearsight.probes.context import ProbeContext
-from clearsight.probes.http import fetch_bytes
+from clearsight.probes.http import fetch_bytes, fetch_through_proxy
 from clearsight.probes.records import ExitCheck
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -60,5 +60,33 @@ def exit_check(
         country=country,
         failure=None if ip else failures.HTTP_PROTOCOL_ERROR,
         elapsed_ms=response.elapsed_ms,
+        started_s=started_s,
+    )
+
+
+def exit_check_through_proxy(
+    ctx: ProbeContext, ssl_context: ssl.SSLContext, url: str, proxy: str
+) -> ExitCheck:
+    """Where websites see traffic that goes through the proxy coming from."""
+    started_s = ctx.elapsed_s()
+    result = fetch_through_proxy(ctx, url, proxy, ssl_context=ssl_context, max_body=8192)
+    if result.failure is not None or result.status != 200:
+        return ExitCheck(
+            url=url,
+            address=result.address,
+            via="proxy",
+            failure=result.failure or f"http_{result.status}",
+            elapsed_ms=result.elapsed_ms,
+            started_s=started_s,
+        )
+    ip, country = parse_trace(result.body_prefix)
+    return ExitCheck(
+        url=url,
+        address=result.address,
+        ip=ip,
+        country=country,
+        via="proxy",
+        failure=None if ip else failures.HTTP_PROTOCOL_ERROR,
+        elapsed_ms=result.elapsed_ms,
         started_s=started_s,
     )

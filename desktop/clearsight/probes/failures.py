@@ -36,6 +36,10 @@ ADDRESS_UNAVAILABLE = "address_unavailable"  # no route / no address of that fam
 CANCELLED = "cancelled"
 DEADLINE = "deadline"
 NOT_RUN = "not_run"
+# Through a proxy: the proxy asked for a login (407), or refused to open the tunnel (502,
+# 503, ...); "proxy_<name>" (e.g. proxy_connection_refused) when the proxy itself failed.
+PROXY_AUTH_REQUIRED = "proxy_auth_required"
+PROXY_TUNNEL_FAILED = "proxy_tunnel_failed"
 UNKNOWN = "unknown_error"
 
 # Failures that mean "nothing came back": the address may be blackholed.

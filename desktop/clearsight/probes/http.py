@@ -10,6 +10,7 @@ drips one byte a second or never stops sending cannot hold the run.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import socket
 import ssl
@@ -469,3 +470,148 @@ def _finish(
         elapsed_ms=elapsed_ms(start),
         started_s=started_s,
     )
+
+
+# ----------------------------------------------------------------------- through a proxy
+_TUNNEL_STATUS = re.compile(r"Tunnel connection failed: (\d{3})")
+
+
+class _ProxyAdapter(HTTPAdapter):
+    """Sends requests through one explicit proxy, verifying with our SSL context, every
+    socket under the request's deadline."""
+
+    def __init__(self, ssl_context: ssl.SSLContext | None, watch: _Watch) -> None:
+        super().__init__(max_retries=0)
+        self._ssl_context = ssl_context
+        self._watch = watch
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: Any, cert: Any = None
+    ) -> tuple[Any, Any]:
+        host_params, pool_kwargs = super().build_connection_pool_key_attributes(
+            request, verify, cert
+        )
+        if host_params.get("scheme") == "https" and self._ssl_context is not None:
+            return host_params, {"ssl_context": self._ssl_context}
+        return host_params, pool_kwargs
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: Any,
+        proxies: Mapping[str, str] | None = None,
+        cert: Any = None,
+    ) -> HTTPConnectionPool:
+        pool: Any = super().get_connection_with_tls_context(
+            request, verify, dict(proxies) if proxies is not None else None, cert
+        )
+        if not getattr(pool, "_clearsight_watched", False):
+            pool.ConnectionCls = _watched(pool.ConnectionCls, self._watch)
+            pool._clearsight_watched = True
+        return pool  # type: ignore[no-any-return]
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """The SSL context decides trust; requests must not load certifi into it."""
+
+
+def _proxy_failure(ctx: ProbeContext, exc: BaseException) -> tuple[str, int | None]:
+    """(failure name, the proxy's status to CONNECT) for a request through a proxy:
+    ``proxy_<name>`` when the proxy itself could not be reached, ``proxy_auth_required``
+    or ``proxy_tunnel_failed`` when it refused to open the tunnel, else the failure of the
+    connection it opened (a reset after CONNECT is the proxy's upstream failing)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    to_proxy = False
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        match = _TUNNEL_STATUS.search(str(current))
+        if match:
+            status = int(match.group(1))
+            if status == 407:
+                return failures.PROXY_AUTH_REQUIRED, status
+            return failures.PROXY_TUNNEL_FAILED, status
+        if isinstance(current, requests.exceptions.ProxyError | urllib3.exceptions.ProxyError):
+            to_proxy = True
+        reason = getattr(current, "reason", None)
+        nested = reason if isinstance(reason, BaseException) else None
+        if nested is None:
+            args = getattr(current, "args", ())
+            nested = next((a for a in args if isinstance(a, BaseException)), None)
+        current = nested or current.__cause__ or current.__context__
+    name = _request_failure(ctx, exc)
+    if to_proxy and name not in (failures.CANCELLED, failures.DEADLINE):
+        return "proxy_" + name, None
+    return name, None
+
+
+def fetch_through_proxy(
+    ctx: ProbeContext,
+    url: str,
+    proxy: str,
+    *,
+    ssl_context: ssl.SSLContext | None,
+    max_body: int = MAX_BODY_BYTES,
+    timeout_s: float | None = None,
+) -> HttpFetch:
+    """GET ``url`` through the HTTP proxy at ``proxy`` ("host:port"), set explicitly (never
+    from the environment). The proxy resolves the name; no redirect is followed."""
+    started_s = ctx.elapsed_s()
+    start = time.monotonic()
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    proxy_parts = urlsplit("http://" + proxy)
+    proxy_host = proxy_parts.hostname or proxy
+    proxy_port = proxy_parts.port or 80
+    base = HttpFetch(
+        url=url, host=host, address=proxy_host, port=proxy_port, via="proxy", proxy=proxy
+    )
+    deadline = ctx.op_deadline(timeout_s)
+    watch = _Watch(ctx, deadline)
+    session = requests.Session()
+    session.trust_env = False  # only the proxy given here, no .netrc
+    adapter = _ProxyAdapter(ssl_context, watch)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    try:
+        ctx.check()
+        remaining = max(0.05, deadline - time.monotonic())
+        response = session.get(
+            url,
+            headers={
+                "User-Agent": USER_AGENT,
+                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                "Accept-Encoding": "identity",
+                "Connection": "close",
+            },
+            proxies={"http": f"http://{proxy}", "https": f"http://{proxy}"},
+            allow_redirects=False,
+            stream=True,
+            timeout=(remaining, remaining),
+        )
+        ttfb = elapsed_ms(start)
+        redirects: list[Redirect] = []
+        location = response.headers.get("location")
+        if response.is_redirect and location:
+            redirects.append(Redirect(response.status_code, urljoin(url, location[:2000])))
+        body = _read_body(ctx, response, max_body, deadline)
+        response.close()
+        result = _finish(base, response, body, redirects, url, ttfb, start, started_s)
+        return dataclasses.replace(
+            result,
+            via="proxy",
+            proxy=proxy,
+            proxy_status=407 if response.status_code == 407 else None,
+        )
+    except Exception as exc:
+        failure, status = _proxy_failure(ctx, exc)
+        return dataclasses.replace(
+            base,
+            failure=failure,
+            proxy_status=status,
+            elapsed_ms=elapsed_ms(start),
+            started_s=started_s,
+        )
+    finally:
+        watch.release()
+        with contextlib.suppress(Exception):
+            session.close()

@@ -10,6 +10,7 @@ Failures are names, never exceptions (see ``failures.py``).
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass
@@ -160,6 +161,8 @@ class HttpFetch:
     ttfb_ms: float | None = None
     elapsed_ms: float | None = None
     started_s: float = 0.0
+    proxy: str | None = None  # via "proxy": the proxy used ("host:port"); address is its host
+    proxy_status: int | None = None  # the proxy's own answer to CONNECT, when not 200
 
 
 @dataclass(frozen=True)
@@ -224,6 +227,10 @@ class VpnEndpointProbe:
     detail: str = ""
     elapsed_ms: float | None = None
     started_s: float = 0.0
+    tcp_connected: bool | None = None  # TCP-based protocols: the connect itself succeeded
+    # A TCP connect to another port of the endpoint's host, made only as evidence for a
+    # protocol whose servers stay silent (is the host reachable at all?).
+    companion: bool = False
 
 
 @dataclass(frozen=True)
@@ -250,6 +257,21 @@ class NetworkInterface:
     addresses: tuple[InterfaceAddress, ...] = ()
     mtu: int | None = None
     flags: tuple[str, ...] = ()
+    # What the OS says the link is: Linux sysfs ("tun", "tap", "wireguard", "ppp", "ether",
+    # ...), Windows the adapter's IfType as a word ("ppp", "tunnel", "virtual", ...).
+    link_type: str | None = None
+    if_type: int | None = None  # Windows IfType / Linux ARPHRD number, as the OS gives it
+    description: str | None = None  # Windows adapter description ("Wintun Userspace Tunnel")
+    dns_servers: tuple[str, ...] = ()  # resolvers bound to this interface (Windows, macOS)
+
+
+@dataclass(frozen=True)
+class SystemVpnService:
+    """A VPN configuration the OS itself manages (macOS ``scutil --nc list``)."""
+
+    name: str
+    kind: str  # "IPSec", "PPP:L2TPoverIPSec", "VPN:com.wireguard.macos", ...
+    status: str  # "Connected" | "Disconnected" | "Connecting" | ...
 
 
 @dataclass(frozen=True)
@@ -265,6 +287,55 @@ class NetworkEnvironment:
     system_resolvers: tuple[str, ...] = ()
     clients: tuple[ClientSeen, ...] = ()
     failure: str | None = None
+    vpn_services: tuple[SystemVpnService, ...] = ()
+
+
+@dataclass(frozen=True)
+class EgressRoute:
+    """Which local address and interface the OS would use to reach one target (a UDP
+    ``connect()`` + ``getsockname()``: no packet is sent)."""
+
+    kind: ClassVar[str] = "route"
+    target: str
+    # Why the run contacts it: "foreign" | "domestic" (service addresses), "resolver"
+    # (a system resolver the run asks), "vpn_endpoint", "reference" (DoH, plain resolvers)
+    purpose: str
+    family: str  # "ipv4" | "ipv6"
+    local_address: str | None = None
+    interface: str | None = None
+    failure: str | None = None  # "network_unreachable" when the OS has no route
+    started_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class ProxySource:
+    """One place a proxy can be set (DESIGN.md: environment, Windows, macOS, GNOME).
+
+    Credentials are never recorded: ``credentials`` only says that the setting held some.
+    """
+
+    source: str  # "environment" | "windows" | "macos" | "gnome"
+    mode: str  # "manual" | "auto_config" (a PAC file) | "auto_detect" (WPAD) | "off"
+    http: str | None = None  # "host:port"
+    https: str | None = None
+    socks: str | None = None
+    pac_url: str | None = None
+    bypass: tuple[str, ...] = ()
+    credentials: bool = False
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    """The system proxy settings as read, and the PAC file when one is set."""
+
+    kind: ClassVar[str] = "proxy"
+    sources: tuple[ProxySource, ...] = ()
+    pac_url: str | None = None  # the PAC file fetched (auto_config, or WPAD's default)
+    pac_status: int | None = None
+    pac_bytes: int = 0
+    pac_failure: str | None = None
+    failure: str | None = None  # the settings could not be read
+    started_s: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -295,6 +366,7 @@ class RunPlan:
     ca_file: str | None = None
     vpn_expected: bool = False
     platform: str = ""
+    vpn_endpoints: tuple[str, ...] = ()  # names of the VPN servers to probe, in order
 
 
 @dataclass(frozen=True)
@@ -318,6 +390,8 @@ Observation = (
     | ExitCheck
     | VpnEndpointProbe
     | NetworkEnvironment
+    | EgressRoute
+    | ProxyConfig
     | RunPlan
     | Unfinished
 )
@@ -335,6 +409,8 @@ OBSERVATION_TYPES: dict[str, type[Any]] = {
         ExitCheck,
         VpnEndpointProbe,
         NetworkEnvironment,
+        EgressRoute,
+        ProxyConfig,
         RunPlan,
         Unfinished,
     )
@@ -408,7 +484,13 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise RecordFormatError(f"{where}: expected a number")
-        return float(value)
+        try:
+            number = float(value)
+        except OverflowError:
+            number = math.inf
+        if not math.isfinite(number):  # NaN, Infinity or an integer too large for a float
+            raise RecordFormatError(f"{where}: expected a finite number")
+        return number
     if hint is int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise RecordFormatError(f"{where}: expected an integer")
@@ -441,6 +523,7 @@ __all__ = [
     "DnsQuery",
     "DnsReply",
     "DohQuery",
+    "EgressRoute",
     "ExitCheck",
     "HttpFetch",
     "InterfaceAddress",
@@ -448,9 +531,12 @@ __all__ = [
     "NetworkInterface",
     "Observation",
     "PlannedService",
+    "ProxyConfig",
+    "ProxySource",
     "RecordFormatError",
     "Redirect",
     "RunPlan",
+    "SystemVpnService",
     "TcpConnect",
     "TlsHandshake",
     "Unfinished",

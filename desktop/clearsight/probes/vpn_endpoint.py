@@ -101,25 +101,34 @@ def _udp_exchange(
             return None, probe_failure(ctx, exc)
 
 
-def _tcp_openvpn(ctx: ProbeContext, address: str, port: int) -> tuple[bytes | None, str | None]:
+def _tcp_openvpn(
+    ctx: ProbeContext, address: str, port: int
+) -> tuple[bytes | None, str | None, bool]:
+    """(the server's packet, the failure, whether the TCP connect itself succeeded)."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     deadline = ctx.op_deadline()
     packet = openvpn_client_reset()
     sock = socket.socket(family, socket.SOCK_STREAM)
+    connected = False
     try:
         with ctx.watchdog.guard(sock, deadline):
             sock.settimeout(max(0.01, deadline - time.monotonic()))
             sock.connect((address, port))
+            connected = True
             sock.sendall(struct.pack("!H", len(packet)) + packet)
             data = b""
             while len(data) < 2 + 10:
                 chunk = sock.recv(4096)
                 if not chunk:
-                    return None, failures.EOF if not data else failures.HTTP_PROTOCOL_ERROR
+                    failure = failures.EOF if not data else failures.HTTP_PROTOCOL_ERROR
+                    return None, failure, connected
                 data += chunk
-            return data[2:], None
+            return data[2:], None, connected
     except Exception as exc:
-        return None, probe_failure(ctx, exc)
+        failure = probe_failure(ctx, exc)
+        if failure == failures.CONNECTION_RESET and not connected and time.monotonic() >= deadline:
+            failure = failures.TIMEOUT  # the watchdog shut a blackholed connect
+        return None, failure, connected
     finally:
         with contextlib.suppress(OSError):
             sock.close()
@@ -140,6 +149,7 @@ def probe_endpoint(
     replied = False
     failure: str | None = None
     detail = ""
+    tcp_connected: bool | None = None
     if protocol == "openvpn-udp":
         data, failure = _udp_exchange(
             ctx, address, port, openvpn_client_reset(), is_openvpn_server_reset
@@ -147,9 +157,14 @@ def probe_endpoint(
         replied = data is not None
         detail = "server_hard_reset" if replied else "no_reply"
     elif protocol == "openvpn-tcp":
-        data, failure = _tcp_openvpn(ctx, address, port)
+        data, failure, tcp_connected = _tcp_openvpn(ctx, address, port)
         replied = data is not None and is_openvpn_server_reset(data)
-        detail = "server_hard_reset" if replied else ("tcp_" + (failure or "unexpected_reply"))
+        if replied:
+            detail = "server_hard_reset"
+        elif tcp_connected:
+            detail = "tcp_connected_no_reply"  # tls-auth/tls-crypt servers stay silent
+        else:
+            detail = "tcp_" + (failure or "unexpected_reply")
         if data is not None and not replied:
             failure = "unexpected_reply"
     elif protocol == "ikev2":
@@ -170,6 +185,7 @@ def probe_endpoint(
         record, sock = connect(ctx, address, port)
         failure = record.failure
         replied = sock is not None
+        tcp_connected = replied
         detail = "tcp_connected" if replied else f"tcp_{failure}"
         if sock is not None and protocol == "https":
             from clearsight.probes.tls import TrustStores, control_handshake
@@ -189,4 +205,5 @@ def probe_endpoint(
         detail=detail,
         elapsed_ms=elapsed_ms(start),
         started_s=started_s,
+        tcp_connected=tcp_connected,
     )

@@ -6,8 +6,9 @@ can be found) and the key, and says what is wrong, e.g.::
     acme.clearsight, line 12 (services[2].urls): "htps://x" is not an http(s) URL
 
 Key paths count entries from 1, as a person counts ``[[services]]`` tables in the file.
-Nothing here executes anything or reads any file but the profile; a ``ca_file`` is only
-checked to exist.
+Nothing here executes anything or reads any file but the profile; loading only checks that
+a ``ca_file`` exists, and ``check_ca_file`` reads it (just before a run) to see that it
+holds certificates.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import math
 import os
 import re
+import ssl
 import stat
 import tomllib
 from collections.abc import Callable, Iterable, Sequence
@@ -47,8 +49,10 @@ from clearsight.profile.model import (
 
 __all__ = [
     "DEFAULT_PROFILE_SOURCE",
+    "MAX_CA_FILE_BYTES",
     "MAX_FILE_BYTES",
     "ProfileError",
+    "check_ca_file",
     "load_default_profile",
     "load_profile",
     "merge_profiles",
@@ -56,6 +60,7 @@ __all__ = [
 ]
 
 MAX_FILE_BYTES: Final = 1024 * 1024
+MAX_CA_FILE_BYTES: Final = 10 * 1024 * 1024  # certifi's whole bundle is ~300 KB
 MAX_STRING: Final = 2000
 MAX_SERVICES: Final = 500
 MAX_URLS_PER_SERVICE: Final = 20
@@ -116,6 +121,12 @@ def parse_profile(data: bytes, source: str, base_dir: Path | None) -> Profile:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _syntax_error(source, str(exc), text) from None
+    except ValueError:  # an integer of more than 4300 digits (Python's conversion limit)
+        long_number = _LONG_NUMBER.search(text)
+        line = text.count("\n", 0, long_number.start()) + 1 if long_number else None
+        raise ProfileError(
+            source, "this is not valid TOML: a number has far too many digits", line=line
+        ) from None
     except RecursionError:
         raise ProfileError(source, "the file is nested too deeply to be a profile") from None
     return _Checker(source, text, base_dir).profile(raw)
@@ -136,6 +147,46 @@ def load_profile(path: Path | str | None = None) -> Profile:
     merged = merge_profiles(load_default_profile(), own)
     _check_merged(merged, own, source, _Locator(data.decode("utf-8-sig")))
     return merged
+
+
+def check_ca_file(profile: Profile) -> None:
+    """Raise ``ProfileError`` unless the profile's ``ca_file`` (if any) holds certificates
+    Python can load (PEM). Call it before a run: a file of anything else would otherwise
+    stop every TLS check; it is read here and nowhere else before the run."""
+    ca_file = profile.settings.ca_file
+    if ca_file is None:
+        return
+    source = str(profile.source) if profile.source is not None else DEFAULT_PROFILE_SOURCE
+    key = "settings.ca_file"
+    line = None
+    if profile.source is not None:
+        with contextlib.suppress(OSError, ProfileError, UnicodeDecodeError):
+            text = _read_bounded(profile.source, source).decode("utf-8-sig")
+            line = _Locator(text).line_of(("settings", "ca_file"))
+    shown = _quote(str(ca_file))
+    try:
+        size = os.stat(ca_file).st_size
+    except OSError as exc:
+        raise ProfileError(
+            source, f"the certificate file {shown} cannot be read ({exc.strerror or exc})",
+            key=key, line=line,
+        ) from None
+    if size > MAX_CA_FILE_BYTES:
+        raise ProfileError(
+            source, f"the certificate file {shown} is too large ({size:,} bytes) to be one",
+            key=key, line=line,
+        )
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(ca_file))
+    except OSError as exc:  # ssl.SSLError is an OSError
+        reason = "" if isinstance(exc, ssl.SSLError) else f" ({exc.strerror or exc})"
+        raise ProfileError(
+            source,
+            f"the certificate file {shown} holds no certificate that can be read{reason}; it "
+            'must hold PEM certificates ("-----BEGIN CERTIFICATE-----")',
+            key=key,
+            line=line,
+        ) from None
 
 
 @cache
@@ -271,6 +322,7 @@ def _decode(data: bytes, source: str) -> str:
         ) from None
 
 
+_LONG_NUMBER = re.compile(r"[0-9][0-9_]{999,}")
 _TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
 
 

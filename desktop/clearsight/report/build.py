@@ -20,6 +20,7 @@ from clearsight.probes.records import (
     NetworkEnvironment,
     Observation,
     RecordFormatError,
+    RunPlan,
     observation_from_json,
     to_json,
 )
@@ -196,6 +197,10 @@ def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) ->
         service["title"] = verdict_texts.title
         service["explanation"] = verdict_texts.explanation
         service["advice"] = texts.verdict(verdict.advice_verdict, params).advice
+    for endpoint in report["vpn"].get("endpoints") or []:
+        reason = endpoint.get("reason")
+        if isinstance(reason, str) and not endpoint.get("detail"):
+            endpoint["detail"] = texts.value("vpn_proof", reason)
     for item in report["findings"]:
         finding_texts = texts.finding(item["code"], item["params"])
         item["title"] = finding_texts.title
@@ -250,7 +255,9 @@ def _vpn_section(diagnosis: Diagnosis, observations: tuple[Observation, ...]) ->
     ]
     own = getattr(diagnosis, "vpn", None)
     if isinstance(own, dict):
-        return {"active": None, "interface": None, "clients": clients, "endpoints": [], **own}
+        section = {"active": None, "interface": None, "endpoints": [], **own}
+        section["endpoints"] = [dict(e) for e in section.get("endpoints") or []]
+        return {**section, "clients": clients}
     vpn: dict[str, Any] = {"active": None, "interface": None, "clients": clients, "endpoints": []}
     for finding in diagnosis.findings:
         params = finding.params
@@ -324,11 +331,16 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
     text = _embedded_json(text, path)
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
-        detail = f"line {exc.lineno}: {exc.msg}" if isinstance(exc, json.JSONDecodeError) else ""
-        raise ReportError(
-            f"{path}: not a Clearsight report (invalid JSON {detail})".strip()
-        ) from None
+    except (ValueError, RecursionError) as exc:
+        # JSONDecodeError, a number of more than 4300 digits (ValueError), nesting deeper
+        # than the parser's stack (RecursionError)
+        if isinstance(exc, json.JSONDecodeError):
+            detail = f"line {exc.lineno}: {exc.msg}"
+        elif isinstance(exc, RecursionError):
+            detail = "nested too deeply"
+        else:
+            detail = "a number is too long"
+        raise ReportError(f"{path}: not a Clearsight report (invalid JSON: {detail})") from None
     if not isinstance(data, dict):
         raise ReportError(f"{path}: not a Clearsight report (expected a JSON object)")
     schema = data.get("schema")
@@ -345,7 +357,20 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
             observations.append(observation_from_json(item))
         except (RecordFormatError, TypeError, ValueError) as exc:
             raise ReportError(f"{path}: observation {index + 1} is damaged ({exc})") from None
+        problem = _impossible(observations[-1])
+        if problem:
+            raise ReportError(f"{path}: observation {index + 1} is damaged ({problem})")
     return data, tuple(observations)
+
+
+def _impossible(record: Observation) -> str | None:
+    """What no run can record (the profile loader refuses it), so only a damaged or forged
+    report holds it; the diagnosis may rely on its absence."""
+    if isinstance(record, RunPlan):
+        for service in record.services:
+            if not service.urls:
+                return f"the planned service {service.id[:40]!r} has no URL"
+    return None
 
 
 def _embedded_json(text: str, path: Path) -> str:

@@ -65,7 +65,7 @@ _EVIDENCE_KEYS: Mapping[str, frozenset[str]] = {
     "doh": frozenset({"resolver", "url", "name", "qtype", "addresses", "rcode"}),
     "tcp": frozenset({"address", "family"}),
     "tls": frozenset({"address", "server_name", "previous_real_name", "certificate"}),
-    "http": frozenset({"url", "host", "address", "via"}),
+    "http": frozenset({"url", "host", "address", "via", "proxy"}),
     "captive": frozenset({"url", "addresses", "expect_body"}),
     "clock": frozenset({"url", "address"}),
     "exit": frozenset({"url", "address", "country", "via"}),
@@ -80,6 +80,24 @@ _EVIDENCE_KEYS: Mapping[str, frozenset[str]] = {
             "egress_ipv6_interface",
             "kind",
             "per_app",
+            "link_type",
+            "description",
+            "status",
+        }
+    ),
+    # Which interface each target is reached through (the local address is personal).
+    "route": frozenset({"target", "purpose", "family", "interface", "failure"}),
+    "proxy": frozenset(
+        {
+            "source",
+            "mode",
+            "http",
+            "https",
+            "socks",
+            "pac_url",
+            "bypass",
+            "pac_failure",
+            "failure",
         }
     ),
     "plan": frozenset(
@@ -91,6 +109,7 @@ _EVIDENCE_KEYS: Mapping[str, frozenset[str]] = {
             "doh",
             "injection_probe_addresses",
             "platform",
+            "vpn_endpoints",
         }
     ),
     "unfinished": frozenset({"checks", "services"}),
@@ -387,6 +406,8 @@ def collect(
             for client in record.clients:
                 cls = "proxy-client" if client.kind == "proxy" else "vpn-client"
                 redactor.add_client(cls, client.name, client.process)
+            for service in record.vpn_services:  # the user's own name for a VPN (macOS)
+                redactor.add_client("vpn-client", service.name)
     redactor.add_identity(identity)
     return redactor
 

@@ -409,7 +409,9 @@ def _environment(report: dict[str, Any], texts: Catalog) -> list[tuple[str, str]
         )
     rows.append((texts.ui("env_public"), public_value))
     vpn = as_dict(report.get("vpn"))
-    if vpn.get("active") is True:
+    if vpn.get("state") == "not_passing":
+        vpn_value = texts.ui("vpn_broken", interface=_text(vpn.get("interface")) or none)
+    elif vpn.get("active") is True:
         vpn_value = texts.ui("vpn_on", interface=_text(vpn.get("interface")) or none)
     elif vpn.get("active") is False:
         vpn_value = texts.ui("vpn_off")
@@ -426,11 +428,21 @@ def _environment(report: dict[str, Any], texts: Catalog) -> list[tuple[str, str]
             rows.append(
                 (
                     texts.ui("env_vpn_server", name=_text(endpoint.get("name"))),
-                    f"{target} · {texts.ui('endpoint_' + status)}",
+                    f"{target} · {texts.ui('endpoint_' + status)}"
+                    + (f" · {_text(endpoint.get('detail'))}" if endpoint.get("detail") else ""),
                 )
             )
     proxy = network.get("proxy")
-    if isinstance(proxy, dict):
+    if isinstance(proxy, dict) and proxy.get("mode") in ("auto_config", "auto_detect"):
+        proxy_value = texts.ui("proxy_auto", url=_text(proxy.get("pac_url")) or none)
+    elif isinstance(proxy, dict) and proxy.get("source"):
+        shown = [_text(proxy.get(k)) for k in ("https", "http", "socks") if proxy.get(k)]
+        proxy_value = texts.ui(
+            "proxy_value",
+            proxy=texts.join(dict.fromkeys(shown)) if shown else none,
+            source=texts.value("proxy_source", str(proxy.get("source"))),
+        )
+    elif isinstance(proxy, dict):
         proxy_value = ", ".join(f"{_text(k)}={_text(v)}" for k, v in proxy.items() if v)
     else:
         proxy_value = _text(proxy) if proxy else ""

@@ -21,10 +21,12 @@ from urllib.parse import urlsplit
 from clearsight.probes.records import (
     CaptiveCheck,
     Certificate,
+    ClientSeen,
     ClockCheck,
     DnsQuery,
     DnsReply,
     DohQuery,
+    EgressRoute,
     ExitCheck,
     HttpFetch,
     InterfaceAddress,
@@ -32,11 +34,15 @@ from clearsight.probes.records import (
     NetworkInterface,
     Observation,
     PlannedService,
+    ProxyConfig,
+    ProxySource,
     Redirect,
     RunPlan,
+    SystemVpnService,
     TcpConnect,
     TlsHandshake,
     Unfinished,
+    VpnEndpointProbe,
 )
 
 SYSTEM_RESOLVER = "192.168.1.1"
@@ -110,6 +116,9 @@ class Scenario:
     services: list[PlannedService] = field(default_factory=list)
     records: list[Observation] = field(default_factory=list)
     clock_done: bool = False
+    platform: str = "Linux"
+    vpn_expected: bool = False
+    endpoint_names: list[str] = field(default_factory=list)
 
     # ------------------------------------------------------------------ the plan
     def service(
@@ -143,7 +152,9 @@ class Scenario:
             resolvers=(),
             doh=(DOH_URL,),
             injection_probe_addresses=self.injection_probes,
-            platform="Linux",
+            platform=self.platform,
+            vpn_expected=self.vpn_expected,
+            vpn_endpoints=tuple(self.endpoint_names),
         )
 
     def add(self, *records: Observation) -> Scenario:
@@ -638,6 +649,133 @@ class Scenario:
                 egress_ipv6=self.egress_ipv6,
                 egress_ipv6_interface="wlan0" if self.egress_ipv6 else None,
                 system_resolvers=(SYSTEM_RESOLVER,),
+            )
+        )
+        return self
+
+    # ------------------------------------------------------------------ VPN and proxy
+    def environment(
+        self,
+        *interfaces: NetworkInterface,
+        clients: Sequence[ClientSeen] = (),
+        vpn_services: Sequence[SystemVpnService] = (),
+        egress_ipv6_interface: str | None = None,
+    ) -> Scenario:
+        """Replace the network record: the LAN interface ``wlan0`` plus ``interfaces``."""
+        self.records = [r for r in self.records if not isinstance(r, NetworkEnvironment)]
+        lan = NetworkInterface(
+            name="wlan0",
+            is_up=True,
+            addresses=(InterfaceAddress("ipv4", "192.168.1.10", "255.255.255.0"),),
+            mtu=1500,
+            flags=("up", "broadcast", "running", "multicast"),
+            link_type="ether",
+        )
+        self.records.append(
+            NetworkEnvironment(
+                interfaces=(lan, *interfaces),
+                egress_ipv4="192.168.1.10",
+                egress_ipv4_interface="wlan0",
+                egress_ipv6=self.egress_ipv6,
+                egress_ipv6_interface=egress_ipv6_interface,
+                system_resolvers=(SYSTEM_RESOLVER,),
+                clients=tuple(clients),
+                vpn_services=tuple(vpn_services),
+            )
+        )
+        return self
+
+    def route(self, target: str, interface: str | None, *, purpose: str = "foreign") -> Scenario:
+        local = {"wlan0": "192.168.1.10"}.get(interface or "", "10.8.0.2")
+        if ":" in target:
+            local = "2001:db8:1::10" if interface == "wlan0" else "fd00:8::2"
+        self.records.append(
+            EgressRoute(
+                target=target,
+                purpose=purpose,
+                family=family(target),
+                local_address=local if interface else None,
+                interface=interface,
+                failure=None if interface else "network_unreachable",
+            )
+        )
+        return self
+
+    def routes(self, interface: str, *, domestic: str | None = None) -> Scenario:
+        """Routes for the baseline's targets: the system resolver, the DoH reference, the
+        foreign and domestic services (``domestic``: their own interface)."""
+        self.route(SYSTEM_RESOLVER, interface, purpose="resolver")
+        self.route(DOH_BOOTSTRAP, interface, purpose="reference")
+        self.route(FOREIGN_ADDR, interface, purpose="foreign")
+        self.route(DOMESTIC_ADDR, domestic or interface, purpose="domestic")
+        return self
+
+    def proxy(
+        self, *sources: ProxySource, pac_status: int | None = None, pac_url: str | None = None
+    ) -> Scenario:
+        self.records.append(
+            ProxyConfig(sources=tuple(sources), pac_url=pac_url, pac_status=pac_status)
+        )
+        return self
+
+    def proxy_fetch(
+        self,
+        url: str,
+        proxy: str = "127.0.0.1:7890",
+        *,
+        status: int | None = 200,
+        failure: str | None = None,
+        proxy_status: int | None = None,
+        elapsed_ms: float = 600.0,
+    ) -> Scenario:
+        host, _, port = proxy.rpartition(":")
+        self.records.append(
+            HttpFetch(
+                url=url,
+                host=(urlsplit(url).hostname or "").lower(),
+                address=host,
+                port=int(port),
+                via="proxy",
+                status=status if failure is None else None,
+                body_bytes=20_000 if failure is None and status else 0,
+                body_complete=failure is None and status is not None,
+                failure=failure,
+                elapsed_ms=elapsed_ms,
+                proxy=proxy,
+                proxy_status=proxy_status,
+            )
+        )
+        return self
+
+    def endpoint(
+        self,
+        name: str,
+        protocol: str,
+        *,
+        port: int = 1194,
+        host: str = "vpn.example",
+        address: str = "198.51.100.50",
+        replied: bool = False,
+        failure: str | None = None,
+        detail: str = "",
+        tcp_connected: bool | None = None,
+        companion: bool = False,
+    ) -> Scenario:
+        if not companion and name not in self.endpoint_names:
+            self.endpoint_names.append(name)
+        self.records.append(
+            VpnEndpointProbe(
+                name=name,
+                host=host,
+                port=port,
+                protocol=protocol,
+                address=address,
+                replied=replied,
+                failure=failure,
+                detail=detail,
+                elapsed_ms=40.0,
+                tcp_connected=tcp_connected,
+                companion=companion,
             )
         )
         return self

@@ -21,6 +21,7 @@ from clearsight.probes.records import (
     DnsQuery,
     DnsReply,
     DohQuery,
+    EgressRoute,
     ExitCheck,
     HttpFetch,
     InterfaceAddress,
@@ -28,11 +29,14 @@ from clearsight.probes.records import (
     NetworkInterface,
     Observation,
     PlannedService,
+    ProxyConfig,
+    ProxySource,
     Redirect,
     RunPlan,
     TcpConnect,
     TlsHandshake,
     Unfinished,
+    VpnEndpointProbe,
 )
 from clearsight.report.build import RunMeta
 from clearsight.report.redact import Identity
@@ -494,7 +498,83 @@ def unfinished_run() -> tuple[Observation, ...]:
     return tuple(records)
 
 
+def vpn_proxy_run() -> tuple[Observation, ...]:
+    """A full-tunnel VPN whose tunnel address is personal, the system resolver reached
+    around it (a DNS leak), a proxy that gets Gmail through while the network blocks it,
+    and two VPN servers: one answering, one silent by design."""
+    services = tuple(s for s in SERVICES if s.id in ("baidu", "gmail", "slack"))
+    tunnel = NetworkInterface(
+        name="tun0",
+        is_up=True,
+        addresses=(InterfaceAddress("ipv4", SECRETS.vpn_v4, "255.255.255.255"),),
+        mtu=1500,
+        flags=("up", "pointopoint", "running", "noarp"),
+        link_type="tun",
+    )
+    env = replace(environment(), interfaces=(*environment().interfaces, tunnel))
+    records: list[Observation] = [
+        replace(plan(services), vpn_endpoints=("Office", "Home WireGuard")),
+        env,
+        ProxyConfig(
+            sources=(ProxySource("environment", "manual", "127.0.0.1:7890", "127.0.0.1:7890"),)
+        ),
+        *_working("www.baidu.com", "198.51.100.10", ms=110.0),
+        *_working("app.slack.com", "198.51.100.60", ms=420.0),
+        *_dns("mail.google.com", ("198.51.100.40",)),
+        TcpConnect("198.51.100.40", 443, "ipv4", "timeout", None, 1),
+        TcpConnect("198.51.100.40", 443, "ipv4", "timeout", None, 2),
+    ]
+    for target, purpose, interface, local in (
+        (SYSTEM_DNS, "resolver", "wlan0", SECRETS.local_v4),
+        ("198.51.100.10", "domestic", "tun0", SECRETS.vpn_v4),
+        ("198.51.100.60", "foreign", "tun0", SECRETS.vpn_v4),
+        ("198.51.100.40", "foreign", "tun0", SECRETS.vpn_v4),
+        ("203.0.113.70", "vpn_endpoint", "wlan0", SECRETS.local_v4),
+    ):
+        records.append(EgressRoute(target, purpose, "ipv4", local, interface))
+    for url in ("https://mail.google.com/", "https://app.slack.com/", "https://www.baidu.com/"):
+        records.append(
+            HttpFetch(
+                url=url,
+                host=url.split("/")[2],
+                address="127.0.0.1",
+                port=7890,
+                via="proxy",
+                status=200,
+                body_bytes=4000,
+                body_complete=True,
+                elapsed_ms=500.0,
+                proxy="127.0.0.1:7890",
+            )
+        )
+    records.append(
+        VpnEndpointProbe(
+            "Office",
+            "vpn.acme.example",
+            443,
+            "openvpn-tcp",
+            "203.0.113.70",
+            replied=True,
+            detail="server_hard_reset",
+            tcp_connected=True,
+        )
+    )
+    records.append(
+        VpnEndpointProbe(
+            "Home WireGuard",
+            "203.0.113.70",
+            51820,
+            "wireguard",
+            "203.0.113.70",
+            failure="not_run",
+            detail="silent_by_design",
+        )
+    )
+    return tuple(records)
+
+
 SCENARIOS = {
+    "vpn_proxy": vpn_proxy_run,
     "blocked": blocked_run,
     "ok": ok_run,
     "offline": offline_run,

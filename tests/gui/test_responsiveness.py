@@ -1,0 +1,97 @@
+"""The window never freezes: while a run goes on (results filling in, diagnosed again off
+the GUI thread), a 10 ms heartbeat timer is never held up more than 50 ms."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+
+from clearsight.gui.session import build_state
+from clearsight.report.build import RunMeta
+from tests.gui import scenarios
+from tests.gui.conftest import cached, wait_for_end
+from tests.gui.recorded_engine import recorded_engine
+
+HEARTBEAT_MS = 10
+MAX_STALL_S = 0.050
+
+
+class Heartbeat:
+    """The longest time between two ticks of a 10 ms timer: how long the event loop was
+    kept from running it."""
+
+    def __init__(self) -> None:
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self._on_timer_timeout)
+
+    def start(self) -> None:
+        self._last = time.perf_counter()
+        self._timer.start(HEARTBEAT_MS)
+
+    def stop(self) -> float:
+        self._timer.stop()
+        return max(self.gaps, default=0.0)
+
+    def _on_timer_timeout(self) -> None:
+        now = time.perf_counter()
+        self.gaps.append(now - self._last)
+        self._last = now
+
+
+def test_the_event_loop_never_stalls_more_than_50_ms_during_a_run(make_window: Any, qtbot: Any):
+    # The built-in profile: 55 services, 66 checks finishing within 0.7 s (a real run
+    # takes 5-60 s: this is the worst case), diagnosed again as they finish. The machine
+    # may be busy with other work (2 cores): the best of three runs is what the app can
+    # do; a stall the app causes itself shows in all three.
+    longest_of_each: list[float] = []
+    for _ in range(3):
+        window = make_window(recorded_engine(cached("blocked", scenarios.blocked), step_s=0.01))
+        qtbot.wait(50)
+        heartbeat = Heartbeat()
+        heartbeat.start()
+        window.start_checks()
+        wait_for_end(qtbot, window)
+        qtbot.wait(100)  # the last results on screen
+        longest_of_each.append(heartbeat.stop())
+        assert len(heartbeat.gaps) > 30
+        window.close()
+        if longest_of_each[-1] < MAX_STALL_S:
+            break
+    best = min(longest_of_each)
+    assert best < MAX_STALL_S, f"the event loop stalled for {best * 1000:.0f} ms at best"
+
+
+def test_stopping_does_not_stall_the_window_either(make_window: Any, qtbot: Any):
+    longest_of_each: list[float] = []
+    for _ in range(3):
+        window = make_window(recorded_engine(cached("blocked", scenarios.blocked), step_s=0.05))
+        window.start_checks()
+        qtbot.waitUntil(lambda w=window: len(w.session.finished_checks) >= 8, timeout=5000)
+        heartbeat = Heartbeat()
+        heartbeat.start()
+        window.cancel_checks()
+        qtbot.waitUntil(lambda w=window: w.session.has_ended, timeout=2000)
+        qtbot.wait(100)
+        longest_of_each.append(heartbeat.stop())
+        window.close()
+        if longest_of_each[-1] < MAX_STALL_S:
+            break
+    best = min(longest_of_each)
+    assert best < MAX_STALL_S, f"the event loop stalled for {best * 1000:.0f} ms at best"
+
+
+def test_diagnosing_sixty_services_again_is_cheap() -> None:
+    # Off the GUI thread anyway, but it runs every 150 ms during a run: keep it small.
+    observations = cached("blocked", scenarios.blocked)
+    meta = RunMeta("Test", None, "2025-11-28T08:00:00Z", "", 0.0)
+    build_state(observations, meta, "en", final=False)  # imports, caches
+    started = time.perf_counter()
+    for _ in range(5):
+        build_state(observations, meta, "en", final=False)
+    each = (time.perf_counter() - started) / 5
+    assert each < 0.5, f"one diagnosis and report took {each * 1000:.0f} ms"
