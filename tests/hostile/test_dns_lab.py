@@ -21,7 +21,7 @@ SLACK_S = 2.0
 
 
 @pytest.mark.parametrize("mode", sorted(MODES))
-def test_a_hostile_system_resolver_in_the_lab(lab: Lab, mode: str) -> None:
+def test_a_hostile_system_resolver_in_the_lab(lab: Lab, mode: str, figure) -> None:
     mail = lab.add_site("mail.hostile-lab.test")
     chat = lab.add_site("chat.hostile-lab.test", ipv6=True)
     resolver = lab.add_host()
@@ -48,6 +48,13 @@ def test_a_hostile_system_resolver_in_the_lab(lab: Lab, mode: str) -> None:
             timeout_s=TIMEOUT_S,
             deadline_s=DEADLINE_S,
         )
+    figure(
+        "dns (lab)",
+        mode,
+        seconds=round(result.seconds, 2),
+        exit=result.exit_code,
+        verdicts=",".join(sorted(set(result.verdicts().values()))) if result.report else None,
+    )
     assert server.queries, "the hostile resolver was never asked"
     assert "Traceback" not in result.stderr, result.stderr
     assert result.exit_code in (1, 2), result.explain()

@@ -237,7 +237,8 @@ def normalise_language(value: str | None) -> str:
 
 
 def _load(language: str) -> dict[str, Any]:
-    path = resources.files("clearsight.resources").joinpath("explanations", f"{language}.toml")
+    # One joined path: a multi-part joinpath fails on some Traversables (Python 3.11).
+    path = resources.files("clearsight.resources").joinpath(f"explanations/{language}.toml")
     return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
