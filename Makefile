@@ -5,7 +5,9 @@ BIN := $(VENV)/bin
 # Debian packages the lab and GUI tests need (see tests/lab/README.md).
 DEB_PACKAGES := iptables dnsmasq-base openvpn wireguard-tools wireguard-go tinyproxy dnsutils \
 	faketime xvfb libnetfilter-queue-dev curl openssl iproute2 procps libegl1 libxkbcommon0 \
-	libxcb-cursor0 libfontconfig1 libdbus-1-3 fonts-noto-cjk \
+	libxcb-cursor0 libfontconfig1 libdbus-1-3 fonts-noto-cjk libxcb-icccm4 libxcb-keysyms1 \
+	libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 \
+	libxcb-xkb1 libxcb-xinerama0 \
 	dpkg-dev binutils debootstrap xdotool desktop-file-utils
 
 .PHONY: run test check lint types unit lab system-deps venv bench clean bundle deb deb-test \

@@ -31,9 +31,10 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.core_benchmarks import machine  # noqa: E402
 from tests.lab import tunnels  # noqa: E402
-from tests.lab.lab import APP_PYTHON, REPO as LAB_REPO, Lab  # noqa: E402
+from tests.lab.lab import APP_PYTHON, Lab  # noqa: E402
+
+from benchmarks.core_benchmarks import machine  # noqa: E402
 
 RUNNER = """
 import json, sys
@@ -49,7 +50,7 @@ TARGET_S = 1.0
 
 
 def one_run(lab: Lab, profile: Path, mode: str, env: dict[str, str | None]) -> dict[str, Any]:
-    code = RUNNER.format(desktop=str(LAB_REPO / "desktop"))
+    code = RUNNER.format(desktop=str(REPO / "desktop"))
     proc = lab.run_client(
         [str(APP_PYTHON), "-c", code, str(profile), mode], env=env, timeout=120, check=True
     )

@@ -12,8 +12,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.lab")
     sub = parser.add_subparsers(dest="command", required=True)
     clean = sub.add_parser("cleanup", help="remove labs whose owning process is gone")
-    clean.add_argument("--force", nargs="*", default=[], metavar="PREFIX",
-                       help="also remove these labs' namespaces even if the owner lives")
+    clean.add_argument(
+        "--force",
+        nargs="*",
+        default=[],
+        metavar="PREFIX",
+        help="also remove these labs' namespaces even if the owner lives",
+    )
     args = parser.parse_args(argv)
     swept = netns.sweep_stale()
     for prefix in args.force:

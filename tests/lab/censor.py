@@ -44,10 +44,18 @@ from tests.lab.lab import (
 if TYPE_CHECKING:
     from tests.lab.lab import Lab
 
-CHAINS = {"mangle": ["LAB-MPRE", "LAB-MARK", "LAB-DELAY"], "nat": ["LAB-NPRE"],
-          "filter": ["LAB-FWD"]}
-HOOKS = {"LAB-MPRE": "PREROUTING", "LAB-MARK": "FORWARD", "LAB-DELAY": "FORWARD",
-         "LAB-NPRE": "PREROUTING", "LAB-FWD": "FORWARD"}
+CHAINS = {
+    "mangle": ["LAB-MPRE", "LAB-MARK", "LAB-DELAY"],
+    "nat": ["LAB-NPRE"],
+    "filter": ["LAB-FWD"],
+}
+HOOKS = {
+    "LAB-MPRE": "PREROUTING",
+    "LAB-MARK": "FORWARD",
+    "LAB-DELAY": "FORWARD",
+    "LAB-NPRE": "PREROUTING",
+    "LAB-FWD": "FORWARD",
+}
 LAN = "lan0"
 
 _REJECT_V6 = {
@@ -76,8 +84,13 @@ class RuleEntry:
 class Rule:
     """What one censor call installed; :meth:`remove` undoes just that."""
 
-    def __init__(self, censor: Censor, description: str, entries: list[RuleEntry],
-                 undo: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        censor: Censor,
+        description: str,
+        entries: list[RuleEntry],
+        undo: Callable[[], None] | None = None,
+    ) -> None:
         self.censor = censor
         self.description = description
         self.entries = entries
@@ -136,11 +149,13 @@ class Censor:
                 lines.extend(f":{chain} - [0:0]" for chain in chains)
                 lines.extend(f"-A {HOOKS[chain]} -j {chain}" for chain in chains)
                 lines.append("COMMIT")
-            netns.run(netns.ns_argv(self.lab.censor_ns, [binary, "-w"]),
-                      input="\n".join(lines) + "\n")
+            netns.run(
+                netns.ns_argv(self.lab.censor_ns, [binary, "-w"]), input="\n".join(lines) + "\n"
+            )
 
-    def _apply(self, description: str, entries: list[RuleEntry],
-               undo: Callable[[], None] | None = None) -> Rule:
+    def _apply(
+        self, description: str, entries: list[RuleEntry], undo: Callable[[], None] | None = None
+    ) -> Rule:
         done: list[RuleEntry] = []
         try:
             for entry in entries:
@@ -156,37 +171,60 @@ class Censor:
 
     def _config(self) -> dict[str, Any]:
         listeners: list[dict[str, Any]] = []
-        for v4, v6, kind, port in ((CENSOR_DNS_V4, CENSOR_DNS_V6, "dns", 53),
-                                   (CENSOR_PORTAL_V4, CENSOR_PORTAL_V6, "portal", 80),
-                                   (CENSOR_BLOCK_V4, CENSOR_BLOCK_V6, "blockproxy", 80)):
+        for v4, v6, kind, port in (
+            (CENSOR_DNS_V4, CENSOR_DNS_V6, "dns", 53),
+            (CENSOR_PORTAL_V4, CENSOR_PORTAL_V6, "portal", 80),
+            (CENSOR_BLOCK_V4, CENSOR_BLOCK_V6, "blockproxy", 80),
+        ):
             listeners += [{"kind": kind, "address": a, "port": port} for a in (v4, v6)]
         mitm: dict[str, dict[str, Any]] = {}
         for (ca, relay), port in MITM_PORTS.items():
             authority = self.lab.pki.ca(ca)
-            mitm[str(port)] = {"ca_cert": str(authority.pem_path),
-                               "ca_key": str(authority.key_path), "relay": relay}
-            listeners += [{"kind": "mitm", "address": a, "port": port}
-                          for a in (CENSOR_MITM_V4, CENSOR_MITM_V6)]
+            mitm[str(port)] = {
+                "ca_cert": str(authority.pem_path),
+                "ca_key": str(authority.key_path),
+                "relay": relay,
+            }
+            listeners += [
+                {"kind": "mitm", "address": a, "port": port}
+                for a in (CENSOR_MITM_V4, CENSOR_MITM_V6)
+            ]
         overrides: dict[str, dict[str, Any]] = {
             name: {"action": "answer", "A": spec["A"], "AAAA": spec["AAAA"]}
-            for name, spec in self.lies.items()}
+            for name, spec in self.lies.items()
+        }
         if self.captive_dns:
-            overrides["*"] = {"action": "answer", "A": [CENSOR_PORTAL_V4],
-                              "AAAA": [CENSOR_PORTAL_V6]}
+            overrides["*"] = {
+                "action": "answer",
+                "A": [CENSOR_PORTAL_V4],
+                "AAAA": [CENSOR_PORTAL_V6],
+            }
         return {
             "listeners": listeners,
             "zone": self.lab.genuine_zone(),
-            "dns": [{"address": a, "overrides": overrides, "zone": True, "subdomains": True}
-                    for a in (CENSOR_DNS_V4, CENSOR_DNS_V6)],
+            "dns": [
+                {"address": a, "overrides": overrides, "zone": True, "subdomains": True}
+                for a in (CENSOR_DNS_V4, CENSOR_DNS_V6)
+            ],
             "mitm": mitm,
-            "portal": {"login_url": f"http://{CENSOR_PORTAL_V4}{self.portal.get('path', '/login')}",
-                       "login_path": self.portal.get("path", "/login"),
-                       "title": self.portal.get("title", "Guest Wi-Fi login")},
+            "portal": {
+                "login_url": f"http://{CENSOR_PORTAL_V4}{self.portal.get('path', '/login')}",
+                "login_path": self.portal.get("path", "/login"),
+                "title": self.portal.get("title", "Guest Wi-Fi login"),
+            },
             "blockpage": {"hosts": list(self.blocked_hosts), **self.block_page_options},
-            "inject": {"queue": INJECT_QUEUE, "names": {
-                name: {"action": "answer", "A": spec["A"], "AAAA": spec["AAAA"],
-                       "ttl": spec.get("ttl", 60)}
-                for name, spec in self.injections.items()}},
+            "inject": {
+                "queue": INJECT_QUEUE,
+                "names": {
+                    name: {
+                        "action": "answer",
+                        "A": spec["A"],
+                        "AAAA": spec["AAAA"],
+                        "ttl": spec.get("ttl", 60),
+                    }
+                    for name, spec in self.injections.items()
+                },
+            },
             "delay": {"queue": DELAY_QUEUE, "ms": self.delay_ms},
         }
 
@@ -200,8 +238,9 @@ class Censor:
 
     # ---- blocking
 
-    def drop(self, target: Targets = None, port: int | None = None,
-             proto: str | None = None) -> Rule:
+    def drop(
+        self, target: Targets = None, port: int | None = None, proto: str | None = None
+    ) -> Rule:
         """Blackhole: forwarded packets to the target(s) (all, if None) are dropped, optionally
         only for ``port``/``proto`` (tcp | udp). The client sees a timeout."""
         entries = []
@@ -212,8 +251,13 @@ class Censor:
                 entries.append(RuleEntry(family, "filter", "LAB-FWD", [*spec, "-j", "DROP"]))
         return self._apply(f"drop {target} port={port} proto={proto}", entries)
 
-    def reject(self, target: Targets = None, port: int | None = None,
-               how: str = "tcp-reset", proto: str | None = None) -> Rule:
+    def reject(
+        self,
+        target: Targets = None,
+        port: int | None = None,
+        how: str = "tcp-reset",
+        proto: str | None = None,
+    ) -> Rule:
         """Refuse: ``tcp-reset`` (TCP RST: ECONNREFUSED), ``icmp-port-unreachable``
         (ECONNREFUSED), ``icmp-host-unreachable`` (EHOSTUNREACH), ``icmp-net-unreachable``,
         ``icmp-admin-prohibited``."""
@@ -227,12 +271,16 @@ class Censor:
             kind = _REJECT_V6[how] if family == 6 else how
             for p in protos:
                 spec = _match(address, p, port)
-                entries.append(RuleEntry(family, "filter", "LAB-FWD",
-                                         [*spec, "-j", "REJECT", "--reject-with", kind]))
+                entries.append(
+                    RuleEntry(
+                        family, "filter", "LAB-FWD", [*spec, "-j", "REJECT", "--reject-with", kind]
+                    )
+                )
         return self._apply(f"reject {target} port={port} how={how}", entries)
 
-    def sni_reset(self, name: str, port: int = 443, target: Targets = None, *,
-                  residual_s: float = 0) -> Rule:
+    def sni_reset(
+        self, name: str, port: int = 443, target: Targets = None, *, residual_s: float = 0
+    ) -> Rule:
         """A TCP segment to ``port`` containing ``name`` (the ClientHello's SNI) is answered
         with a TCP reset and dropped: the handshake fails with ECONNRESET, while another SNI
         to the same address completes.
@@ -246,14 +294,44 @@ class Censor:
             base = _match(address, "tcp", port)
             reset = ["-j", "REJECT", "--reject-with", "tcp-reset"]
             if residual_s > 0:
-                entries.append(RuleEntry(family, "filter", "LAB-FWD", [
-                    *base, "--syn", "-m", "recent", "--name", f"{residual}{family}", "--rdest",
-                    "--rcheck", "--seconds", str(max(1, round(residual_s))), *reset]))
+                entries.append(
+                    RuleEntry(
+                        family,
+                        "filter",
+                        "LAB-FWD",
+                        [
+                            *base,
+                            "--syn",
+                            "-m",
+                            "recent",
+                            "--name",
+                            f"{residual}{family}",
+                            "--rdest",
+                            "--rcheck",
+                            "--seconds",
+                            str(max(1, round(residual_s))),
+                            *reset,
+                        ],
+                    )
+                )
             match = [*base, "-m", "string", "--string", name.lower(), "--algo", "bm", "--icase"]
             if residual_s > 0:
-                entries.append(RuleEntry(family, "filter", "LAB-FWD", [
-                    *match, "-m", "recent", "--name", f"{residual}{family}", "--rdest",
-                    "--set"]))
+                entries.append(
+                    RuleEntry(
+                        family,
+                        "filter",
+                        "LAB-FWD",
+                        [
+                            *match,
+                            "-m",
+                            "recent",
+                            "--name",
+                            f"{residual}{family}",
+                            "--rdest",
+                            "--set",
+                        ],
+                    )
+                )
             entries.append(RuleEntry(family, "filter", "LAB-FWD", [*match, *reset]))
         return self._apply(f"sni_reset {name}", entries)
 
@@ -265,13 +343,53 @@ class Censor:
         mark = f"0x{next(self._marks):x}"
         entries = []
         for family in (4, 6):
-            entries.append(RuleEntry(family, "mangle", "LAB-MARK", [
-                "-p", "tcp", "--dport", str(port), "-m", "string", "--string", name.lower(),
-                "--algo", "bm", "--icase", "-j", "CONNMARK", "--set-mark", mark]))
-            entries.append(RuleEntry(family, "filter", "LAB-FWD", [
-                "-m", "connmark", "--mark", mark, "-m", "connbytes", "--connbytes",
-                f"{after_bytes}:", "--connbytes-dir", "reply", "--connbytes-mode", "bytes",
-                "-j", "DROP"]))
+            entries.append(
+                RuleEntry(
+                    family,
+                    "mangle",
+                    "LAB-MARK",
+                    [
+                        "-p",
+                        "tcp",
+                        "--dport",
+                        str(port),
+                        "-m",
+                        "string",
+                        "--string",
+                        name.lower(),
+                        "--algo",
+                        "bm",
+                        "--icase",
+                        "-j",
+                        "CONNMARK",
+                        "--set-mark",
+                        mark,
+                    ],
+                )
+            )
+            entries.append(
+                RuleEntry(
+                    family,
+                    "filter",
+                    "LAB-FWD",
+                    [
+                        "-m",
+                        "connmark",
+                        "--mark",
+                        mark,
+                        "-m",
+                        "connbytes",
+                        "--connbytes",
+                        f"{after_bytes}:",
+                        "--connbytes-dir",
+                        "reply",
+                        "--connbytes-mode",
+                        "bytes",
+                        "-j",
+                        "DROP",
+                    ],
+                )
+            )
         return self._apply(f"throttle {name} after {after_bytes} bytes", entries)
 
     def loss(self, probability: float, target: Targets = None) -> Rule:
@@ -281,9 +399,24 @@ class Censor:
         entries = []
         for family, address in _split(iter_addresses(target)):
             spec = ["-d", address] if address else []
-            entries.append(RuleEntry(family, "filter", "LAB-FWD", [
-                *spec, "-m", "statistic", "--mode", "random", "--probability",
-                f"{probability:.6f}", "-j", "DROP"]))
+            entries.append(
+                RuleEntry(
+                    family,
+                    "filter",
+                    "LAB-FWD",
+                    [
+                        *spec,
+                        "-m",
+                        "statistic",
+                        "--mode",
+                        "random",
+                        "--probability",
+                        f"{probability:.6f}",
+                        "-j",
+                        "DROP",
+                    ],
+                )
+            )
         return self._apply(f"loss {probability}", entries)
 
     def delay(self, ms: float) -> Rule | None:
@@ -297,9 +430,15 @@ class Censor:
         self._needs_server()
         self.delay_ms = int(ms / 2) or 1
         self._push()  # bind the queue before packets are sent to it
-        entries = [RuleEntry(f, "mangle", "LAB-DELAY",
-                             ["-j", "NFQUEUE", "--queue-num", str(DELAY_QUEUE), "--queue-bypass"])
-                   for f in (4, 6)]
+        entries = [
+            RuleEntry(
+                f,
+                "mangle",
+                "LAB-DELAY",
+                ["-j", "NFQUEUE", "--queue-num", str(DELAY_QUEUE), "--queue-bypass"],
+            )
+            for f in (4, 6)
+        ]
 
         def undo() -> None:
             self.delay_ms = 0
@@ -309,8 +448,9 @@ class Censor:
 
     # ---- DNS
 
-    def dns_lie_on_path(self, name: str, forged: str | Sequence[str], *,
-                        mode: str = "race", ttl: int = 60) -> Rule:
+    def dns_lie_on_path(
+        self, name: str, forged: str | Sequence[str], *, mode: str = "race", ttl: int = 60
+    ) -> Rule:
         """Forge DNS answers for ``name`` (and its subdomains) on the path, whatever the
         destination of the query, even an address that runs no DNS server.
 
@@ -322,19 +462,41 @@ class Censor:
         forged reply comes back (source rewritten to the queried address).
         """
         forged_list = [forged] if isinstance(forged, str) else list(forged)
-        spec = {"A": [a for a in forged_list if not is_ipv6(a)],
-                "AAAA": [a for a in forged_list if is_ipv6(a)], "ttl": ttl}
+        spec = {
+            "A": [a for a in forged_list if not is_ipv6(a)],
+            "AAAA": [a for a in forged_list if is_ipv6(a)],
+            "ttl": ttl,
+        }
         key = name.lower().rstrip(".")
         pattern = name_hex_pattern(key)
-        match = ["-i", LAN, "-p", "udp", "--dport", "53", "-m", "string", "--hex-string",
-                 pattern, "--algo", "bm", "--icase"]
+        match = [
+            "-i",
+            LAN,
+            "-p",
+            "udp",
+            "--dport",
+            "53",
+            "-m",
+            "string",
+            "--hex-string",
+            pattern,
+            "--algo",
+            "bm",
+            "--icase",
+        ]
         self._needs_server()
         if mode == "race":
             self.injections[key] = spec
             self._push()
-            entries = [RuleEntry(f, "mangle", "LAB-MPRE",
-                                 [*match, "-j", "NFQUEUE", "--queue-num", str(INJECT_QUEUE),
-                                  "--queue-bypass"]) for f in (4, 6)]
+            entries = [
+                RuleEntry(
+                    f,
+                    "mangle",
+                    "LAB-MPRE",
+                    [*match, "-j", "NFQUEUE", "--queue-num", str(INJECT_QUEUE), "--queue-bypass"],
+                )
+                for f in (4, 6)
+            ]
 
             def undo() -> None:
                 self.injections.pop(key, None)
@@ -344,10 +506,18 @@ class Censor:
             self.lies[key] = spec
             self._push()
             entries = [
-                RuleEntry(4, "nat", "LAB-NPRE", [*match, "-j", "DNAT", "--to-destination",
-                                                 f"{CENSOR_DNS_V4}:53"]),
-                RuleEntry(6, "nat", "LAB-NPRE", [*match, "-j", "DNAT", "--to-destination",
-                                                 f"[{CENSOR_DNS_V6}]:53"]),
+                RuleEntry(
+                    4,
+                    "nat",
+                    "LAB-NPRE",
+                    [*match, "-j", "DNAT", "--to-destination", f"{CENSOR_DNS_V4}:53"],
+                ),
+                RuleEntry(
+                    6,
+                    "nat",
+                    "LAB-NPRE",
+                    [*match, "-j", "DNAT", "--to-destination", f"[{CENSOR_DNS_V6}]:53"],
+                ),
             ]
 
             def undo() -> None:
@@ -368,16 +538,47 @@ class Censor:
         for name, forged in (lies or {}).items():
             forged_list = [forged] if isinstance(forged, str) else list(forged)
             key = name.lower().rstrip(".")
-            self.lies[key] = {"A": [a for a in forged_list if not is_ipv6(a)],
-                              "AAAA": [a for a in forged_list if is_ipv6(a)]}
+            self.lies[key] = {
+                "A": [a for a in forged_list if not is_ipv6(a)],
+                "AAAA": [a for a in forged_list if is_ipv6(a)],
+            }
             keys.append(key)
         self._push()
         entries = [
-            RuleEntry(4, "nat", "LAB-NPRE", ["-i", LAN, "-p", "udp", "--dport", "53", "-j",
-                                             "DNAT", "--to-destination", f"{CENSOR_DNS_V4}:53"]),
-            RuleEntry(6, "nat", "LAB-NPRE", ["-i", LAN, "-p", "udp", "--dport", "53", "-j",
-                                             "DNAT", "--to-destination",
-                                             f"[{CENSOR_DNS_V6}]:53"]),
+            RuleEntry(
+                4,
+                "nat",
+                "LAB-NPRE",
+                [
+                    "-i",
+                    LAN,
+                    "-p",
+                    "udp",
+                    "--dport",
+                    "53",
+                    "-j",
+                    "DNAT",
+                    "--to-destination",
+                    f"{CENSOR_DNS_V4}:53",
+                ],
+            ),
+            RuleEntry(
+                6,
+                "nat",
+                "LAB-NPRE",
+                [
+                    "-i",
+                    LAN,
+                    "-p",
+                    "udp",
+                    "--dport",
+                    "53",
+                    "-j",
+                    "DNAT",
+                    "--to-destination",
+                    f"[{CENSOR_DNS_V6}]:53",
+                ],
+            ),
         ]
 
         def undo() -> None:
@@ -389,8 +590,9 @@ class Censor:
 
     # ---- TLS and HTTP
 
-    def intercept_tls(self, targets: Targets = None, ca: str = "evil", *, relay: bool = True,
-                      port: int = 443) -> Rule:
+    def intercept_tls(
+        self, targets: Targets = None, ca: str = "evil", *, relay: bool = True, port: int = 443
+    ) -> Rule:
         """TCP to ``port`` of the targets (all, if None) is DNATed to the censor's TLS
         interceptor, which presents a certificate for the requested SNI signed by ``ca``
         (evil | corporate | lab) and relays the decrypted stream to the original destination
@@ -401,14 +603,37 @@ class Censor:
         mitm_port = MITM_PORTS[(ca, relay)]
         entries = []
         for family, address in _split(iter_addresses(targets)):
-            to = (f"[{CENSOR_MITM_V6}]:{mitm_port}" if family == 6
-                  else f"{CENSOR_MITM_V4}:{mitm_port}")
-            entries.append(RuleEntry(family, "nat", "LAB-NPRE", [
-                "-i", LAN, *_match(address, "tcp", port), "-j", "DNAT", "--to-destination", to]))
+            to = (
+                f"[{CENSOR_MITM_V6}]:{mitm_port}"
+                if family == 6
+                else f"{CENSOR_MITM_V4}:{mitm_port}"
+            )
+            entries.append(
+                RuleEntry(
+                    family,
+                    "nat",
+                    "LAB-NPRE",
+                    [
+                        "-i",
+                        LAN,
+                        *_match(address, "tcp", port),
+                        "-j",
+                        "DNAT",
+                        "--to-destination",
+                        to,
+                    ],
+                )
+            )
         return self._apply(f"intercept_tls {targets} ca={ca}", entries)
 
-    def captive_portal(self, *, dns: bool = False, others: str = "reject",
-                       login_path: str = "/login", title: str = "Guest Wi-Fi login") -> Rule:
+    def captive_portal(
+        self,
+        *,
+        dns: bool = False,
+        others: str = "reject",
+        login_path: str = "/login",
+        title: str = "Guest Wi-Fi login",
+    ) -> Rule:
         """All TCP/80 from the client is DNATed to the censor's portal, which answers 302 to
         ``http://10.77.3.80/login`` (and serves that page). ``dns=True``: every DNS query is
         answered with the portal's address. ``others``: what happens to all other traffic
@@ -421,28 +646,80 @@ class Censor:
         self._push()
         entries = []
         for family, portal in ((4, f"{CENSOR_PORTAL_V4}:80"), (6, f"[{CENSOR_PORTAL_V6}]:80")):
-            entries.append(RuleEntry(family, "nat", "LAB-NPRE", [
-                "-i", LAN, "-p", "tcp", "--dport", "80", "-j", "DNAT", "--to-destination",
-                portal]))
+            entries.append(
+                RuleEntry(
+                    family,
+                    "nat",
+                    "LAB-NPRE",
+                    [
+                        "-i",
+                        LAN,
+                        "-p",
+                        "tcp",
+                        "--dport",
+                        "80",
+                        "-j",
+                        "DNAT",
+                        "--to-destination",
+                        portal,
+                    ],
+                )
+            )
             if dns:
                 to = f"{CENSOR_DNS_V4}:53" if family == 4 else f"[{CENSOR_DNS_V6}]:53"
-                entries.append(RuleEntry(family, "nat", "LAB-NPRE", [
-                    "-i", LAN, "-p", "udp", "--dport", "53", "-j", "DNAT", "--to-destination",
-                    to]))
+                entries.append(
+                    RuleEntry(
+                        family,
+                        "nat",
+                        "LAB-NPRE",
+                        [
+                            "-i",
+                            LAN,
+                            "-p",
+                            "udp",
+                            "--dport",
+                            "53",
+                            "-j",
+                            "DNAT",
+                            "--to-destination",
+                            to,
+                        ],
+                    )
+                )
             if others != "allow":
                 for p in ("udp", "tcp"):
-                    entries.append(RuleEntry(family, "filter", "LAB-FWD", [
-                        "-i", LAN, "-p", p, "--dport", "53", "-j", "RETURN"]))
+                    entries.append(
+                        RuleEntry(
+                            family,
+                            "filter",
+                            "LAB-FWD",
+                            ["-i", LAN, "-p", p, "--dport", "53", "-j", "RETURN"],
+                        )
+                    )
                 if others == "drop":
-                    entries.append(RuleEntry(family, "filter", "LAB-FWD",
-                                             ["-i", LAN, "-j", "DROP"]))
+                    entries.append(
+                        RuleEntry(family, "filter", "LAB-FWD", ["-i", LAN, "-j", "DROP"])
+                    )
                 else:
-                    unreachable = ("icmp6-port-unreachable" if family == 6
-                                   else "icmp-port-unreachable")
-                    entries.append(RuleEntry(family, "filter", "LAB-FWD", [
-                        "-i", LAN, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"]))
-                    entries.append(RuleEntry(family, "filter", "LAB-FWD", [
-                        "-i", LAN, "-j", "REJECT", "--reject-with", unreachable]))
+                    unreachable = (
+                        "icmp6-port-unreachable" if family == 6 else "icmp-port-unreachable"
+                    )
+                    entries.append(
+                        RuleEntry(
+                            family,
+                            "filter",
+                            "LAB-FWD",
+                            ["-i", LAN, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"],
+                        )
+                    )
+                    entries.append(
+                        RuleEntry(
+                            family,
+                            "filter",
+                            "LAB-FWD",
+                            ["-i", LAN, "-j", "REJECT", "--reject-with", unreachable],
+                        )
+                    )
 
         def undo() -> None:
             self.captive_dns = False
@@ -450,9 +727,15 @@ class Censor:
 
         return self._apply("captive_portal", entries, undo)
 
-    def block_page(self, name: str, *, title: str = "Access denied",
-                   text: str = "This website has been blocked in accordance with the law.",
-                   status: int = 200, port: int = 80) -> Rule:
+    def block_page(
+        self,
+        name: str,
+        *,
+        title: str = "Access denied",
+        text: str = "This website has been blocked in accordance with the law.",
+        status: int = 200,
+        port: int = 80,
+    ) -> Rule:
         """Plain HTTP to ``port`` goes through the censor's transparent proxy (DNAT); a request
         whose Host is ``name`` (or a subdomain) gets the censor's block page (HTML with
         ``<title>``), any other request is relayed to its destination."""
@@ -462,12 +745,40 @@ class Censor:
         self.block_page_options = {"title": title, "text": text, "status": status}
         self._push()
         entries = [
-            RuleEntry(4, "nat", "LAB-NPRE", ["-i", LAN, "-p", "tcp", "--dport", str(port),
-                                             "-j", "DNAT", "--to-destination",
-                                             f"{CENSOR_BLOCK_V4}:80"]),
-            RuleEntry(6, "nat", "LAB-NPRE", ["-i", LAN, "-p", "tcp", "--dport", str(port),
-                                             "-j", "DNAT", "--to-destination",
-                                             f"[{CENSOR_BLOCK_V6}]:80"]),
+            RuleEntry(
+                4,
+                "nat",
+                "LAB-NPRE",
+                [
+                    "-i",
+                    LAN,
+                    "-p",
+                    "tcp",
+                    "--dport",
+                    str(port),
+                    "-j",
+                    "DNAT",
+                    "--to-destination",
+                    f"{CENSOR_BLOCK_V4}:80",
+                ],
+            ),
+            RuleEntry(
+                6,
+                "nat",
+                "LAB-NPRE",
+                [
+                    "-i",
+                    LAN,
+                    "-p",
+                    "tcp",
+                    "--dport",
+                    str(port),
+                    "-j",
+                    "DNAT",
+                    "--to-destination",
+                    f"[{CENSOR_BLOCK_V6}]:80",
+                ],
+            ),
         ]
 
         def undo() -> None:
@@ -481,11 +792,12 @@ class Censor:
 
     def clear(self) -> None:
         """Remove every censor rule and behaviour, and forget tracked connections."""
-        flush = "".join(f"*{table}\n" + "".join(f"-F {chain}\n" for chain in chains)
-                        + "COMMIT\n" for table, chains in CHAINS.items())
+        flush = "".join(
+            f"*{table}\n" + "".join(f"-F {chain}\n" for chain in chains) + "COMMIT\n"
+            for table, chains in CHAINS.items()
+        )
         for binary in ("iptables-restore", "ip6tables-restore"):
-            netns.run(netns.ns_argv(self.lab.censor_ns, [binary, "-w", "--noflush"]),
-                      input=flush)
+            netns.run(netns.ns_argv(self.lab.censor_ns, [binary, "-w", "--noflush"]), input=flush)
         for rule in self.rules:
             rule.active = False
         self.rules.clear()

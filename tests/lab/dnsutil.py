@@ -41,19 +41,31 @@ def find_override(qname: str, overrides: Overrides, *, subdomains: bool) -> dict
     return overrides.get("*")
 
 
-def _add_addresses(response: dns.message.Message, qname: dns.name.Name, qtype: int,
-                   record: dict[str, Any], ttl: int) -> None:
+def _add_addresses(
+    response: dns.message.Message,
+    qname: dns.name.Name,
+    qtype: int,
+    record: dict[str, Any],
+    ttl: int,
+) -> None:
     kind = {dns.rdatatype.A: "A", dns.rdatatype.AAAA: "AAAA"}.get(dns.rdatatype.RdataType(qtype))
     if kind is None:
         return
     addresses = [str(a) for a in record.get(kind, [])]
     if addresses:
         response.answer.append(
-            dns.rrset.from_text_list(qname, ttl, dns.rdataclass.IN, kind, addresses))
+            dns.rrset.from_text_list(qname, ttl, dns.rdataclass.IN, kind, addresses)
+        )
 
 
-def respond(query: dns.message.Message, zone: Zone, overrides: Overrides | None = None, *,
-            subdomains: bool = False, only_overrides: bool = False) -> dns.message.Message | None:
+def respond(
+    query: dns.message.Message,
+    zone: Zone,
+    overrides: Overrides | None = None,
+    *,
+    subdomains: bool = False,
+    only_overrides: bool = False,
+) -> dns.message.Message | None:
     """The response to ``query``, or None when the server must stay silent.
 
     ``only_overrides``: names without an override get no response (the injector uses this).
@@ -91,8 +103,14 @@ def respond(query: dns.message.Message, zone: Zone, overrides: Overrides | None 
     return response
 
 
-def respond_wire(wire: bytes, zone: Zone, overrides: Overrides | None = None, *,
-                 subdomains: bool = False, only_overrides: bool = False) -> bytes | None:
+def respond_wire(
+    wire: bytes,
+    zone: Zone,
+    overrides: Overrides | None = None,
+    *,
+    subdomains: bool = False,
+    only_overrides: bool = False,
+) -> bytes | None:
     """Like :func:`respond`, from and to wire format; None for silence or unparsable input."""
     try:
         query = dns.message.from_wire(wire)
@@ -100,8 +118,7 @@ def respond_wire(wire: bytes, zone: Zone, overrides: Overrides | None = None, *,
         return None
     if query.flags & dns.flags.QR:
         return None
-    response = respond(query, zone, overrides, subdomains=subdomains,
-                       only_overrides=only_overrides)
+    response = respond(query, zone, overrides, subdomains=subdomains, only_overrides=only_overrides)
     return None if response is None else response.to_wire()
 
 

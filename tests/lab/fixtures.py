@@ -18,8 +18,10 @@ REQUIRED_TOOLS = ("ip", "iptables", "ip6tables", "iptables-restore", "dnsmasq")
 
 
 def _must_run() -> bool:
-    return (os.environ.get("CI", "").lower() == "true"
-            or os.environ.get("CLEARSIGHT_REQUIRE_LAB") == "1")
+    return (
+        os.environ.get("CI", "").lower() == "true"
+        or os.environ.get("CLEARSIGHT_REQUIRE_LAB") == "1"
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -27,16 +29,16 @@ def _probe_namespaces() -> str | None:
     """Create and delete a namespace once: the only proof that ``ip netns`` works here."""
     name = f"csprobe{os.getpid() % 100000}"
     try:
-        made = subprocess.run(["ip", "netns", "add", name], capture_output=True, text=True,
-                              timeout=10, check=False)
+        made = subprocess.run(
+            ["ip", "netns", "add", name], capture_output=True, text=True, timeout=10, check=False
+        )
         if made.returncode != 0:
             return f"`ip netns add` failed: {made.stderr.strip()}"
         return None
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"`ip netns add` failed: {exc}"
     finally:
-        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10,
-                       check=False)
+        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10, check=False)
 
 
 def lab_unavailable_reason() -> str | None:
@@ -45,8 +47,10 @@ def lab_unavailable_reason() -> str | None:
         return "the censorship lab needs root (network namespaces, iptables)"
     missing = [tool for tool in REQUIRED_TOOLS if shutil.which(tool) is None]
     if missing:
-        return f"the censorship lab needs {', '.join(missing)} (Debian: iproute2 iptables " \
-               "dnsmasq-base)"
+        return (
+            f"the censorship lab needs {', '.join(missing)} (Debian: iproute2 iptables "
+            "dnsmasq-base)"
+        )
     return _probe_namespaces()
 
 
@@ -61,8 +65,10 @@ def require_lab() -> None:
     if reason is None:
         return
     if _must_run():
-        pytest.fail(f"lab required (CI=true or CLEARSIGHT_REQUIRE_LAB=1) but unavailable: "
-                    f"{reason}", pytrace=False)
+        pytest.fail(
+            f"lab required (CI=true or CLEARSIGHT_REQUIRE_LAB=1) but unavailable: {reason}",
+            pytrace=False,
+        )
     pytest.skip(reason)
 
 

@@ -50,9 +50,14 @@ CENSOR_DNS_V4, CENSOR_DNS_V6 = "10.77.3.53", "fd77:0:0:3::53"
 CENSOR_PORTAL_V4, CENSOR_PORTAL_V6 = "10.77.3.80", "fd77:0:0:3::80"
 CENSOR_BLOCK_V4, CENSOR_BLOCK_V6 = "10.77.3.81", "fd77:0:0:3::81"
 CENSOR_MITM_V4, CENSOR_MITM_V6 = "10.77.3.43", "fd77:0:0:3::43"
-MITM_PORTS = {("evil", True): 8443, ("evil", False): 8445,
-              ("corporate", True): 8444, ("corporate", False): 8446,
-              ("lab", True): 8447, ("lab", False): 8448}
+MITM_PORTS = {
+    ("evil", True): 8443,
+    ("evil", False): 8445,
+    ("corporate", True): 8444,
+    ("corporate", False): 8446,
+    ("lab", True): 8447,
+    ("lab", False): 8448,
+}
 INJECT_QUEUE = 1
 DELAY_QUEUE = 2
 
@@ -70,9 +75,11 @@ def _teardown_forgotten_labs() -> None:
 
 
 def _faketime_library() -> str | None:
-    for pattern in ("/usr/lib/*/faketime/libfaketimeMT.so.1",
-                    "/usr/lib/faketime/libfaketimeMT.so.1",
-                    "/usr/lib/*/faketime/libfaketime.so.1"):
+    for pattern in (
+        "/usr/lib/*/faketime/libfaketimeMT.so.1",
+        "/usr/lib/faketime/libfaketimeMT.so.1",
+        "/usr/lib/*/faketime/libfaketime.so.1",
+    ):
         found = sorted(glob.glob(pattern))
         if found:
             return found[0]
@@ -104,14 +111,30 @@ class Route:
     headers: Mapping[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "body": self.body, "content_type": self.content_type,
-                "headers": dict(self.headers)}
+        return {
+            "status": self.status,
+            "body": self.body,
+            "content_type": self.content_type,
+            "headers": dict(self.headers),
+        }
 
 
-BEHAVIOUR_KEYS = frozenset({
-    "status", "title", "text", "body", "body_bytes", "delay_ms", "redirect", "region_blocked",
-    "routes", "trace", "trace_loc", "headers",
-})
+BEHAVIOUR_KEYS = frozenset(
+    {
+        "status",
+        "title",
+        "text",
+        "body",
+        "body_bytes",
+        "delay_ms",
+        "redirect",
+        "region_blocked",
+        "routes",
+        "trace",
+        "trace_loc",
+        "headers",
+    }
+)
 
 
 class Host:
@@ -147,10 +170,22 @@ class Site(Host):
     ``headers``         extra response headers
     """
 
-    def __init__(self, lab: Lab, name: str, ipv4: str | None, ipv6: str | None, *,
-                 http_port: int | None, https_port: int | None, cert: str, cert_name: str | None,
-                 cert_ca: str, extra_names: tuple[str, ...], behaviour: dict[str, Any],
-                 in_dns: bool = True) -> None:
+    def __init__(
+        self,
+        lab: Lab,
+        name: str,
+        ipv4: str | None,
+        ipv6: str | None,
+        *,
+        http_port: int | None,
+        https_port: int | None,
+        cert: str,
+        cert_name: str | None,
+        cert_ca: str,
+        extra_names: tuple[str, ...],
+        behaviour: dict[str, Any],
+        in_dns: bool = True,
+    ) -> None:
         super().__init__(lab, name, ipv4, ipv6)
         self.in_dns = in_dns
         self.name: str = name.lower().rstrip(".")
@@ -169,12 +204,18 @@ class Site(Host):
     def _check(behaviour: Mapping[str, Any]) -> None:
         unknown = set(behaviour) - BEHAVIOUR_KEYS
         if unknown:
-            raise TypeError(f"unknown site behaviour {sorted(unknown)}; known: "
-                            f"{sorted(BEHAVIOUR_KEYS)}")
+            raise TypeError(
+                f"unknown site behaviour {sorted(unknown)}; known: {sorted(BEHAVIOUR_KEYS)}"
+            )
 
     def _issue(self) -> Leaf:
-        return self.lab.pki.leaf(self.name, self.cert_kind, other_name=self.cert_name,
-                                 extra_names=self.extra_names, ca=self.cert_ca)
+        return self.lab.pki.leaf(
+            self.name,
+            self.cert_kind,
+            other_name=self.cert_name,
+            extra_names=self.extra_names,
+            ca=self.cert_ca,
+        )
 
     @property
     def url(self) -> str:
@@ -202,8 +243,9 @@ class Site(Host):
         self.lab._world_changed()
         return self
 
-    def set_cert(self, kind: str = "valid", *, cert_name: str | None = None,
-                 ca: str | None = None) -> Site:
+    def set_cert(
+        self, kind: str = "valid", *, cert_name: str | None = None, ca: str | None = None
+    ) -> Site:
         """Serve another certificate: ``valid``, ``expired``, ``wrong_name`` (valid for
         ``cert_name``), ``self_signed``, ``not_yet_valid``; ``ca``: lab | corporate | evil."""
         self.cert_kind = kind
@@ -214,9 +256,17 @@ class Site(Host):
         self.lab._world_changed()
         return self
 
-    def service(self, id: str | None = None, *, name: str | None = None, group: str = "Lab",
-                domestic: bool = False, sensitive: bool = False,
-                urls: Sequence[str] | None = None, **extra: Any) -> dict[str, Any]:
+    def service(
+        self,
+        id: str | None = None,
+        *,
+        name: str | None = None,
+        group: str = "Lab",
+        domestic: bool = False,
+        sensitive: bool = False,
+        urls: Sequence[str] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         """A ``[[services]]`` entry for a profile naming this site."""
         entry: dict[str, Any] = {
             "id": id or self.name.split(".")[0],
@@ -234,11 +284,17 @@ class Site(Host):
         behaviour.setdefault("trace_loc", self.lab.country)
         routes = behaviour.get("routes")
         if routes:
-            behaviour["routes"] = {path: (r.as_dict() if isinstance(r, Route) else dict(r))
-                                   for path, r in routes.items()}
-        return {"name": self.name, "addresses": self.addresses,
-                "cert": str(self.leaf.cert_path), "key": str(self.leaf.key_path),
-                "behaviour": behaviour}
+            behaviour["routes"] = {
+                path: (r.as_dict() if isinstance(r, Route) else dict(r))
+                for path, r in routes.items()
+            }
+        return {
+            "name": self.name,
+            "addresses": self.addresses,
+            "cert": str(self.leaf.cert_path),
+            "key": str(self.leaf.key_path),
+            "behaviour": behaviour,
+        }
 
 
 # --------------------------------------------------------------------------------------------
@@ -312,17 +368,32 @@ class Resolver:
     # ---- plumbing
 
     def helper_config(self) -> dict[str, Any]:
-        overrides = {name: {"action": spec["action"]} for name, spec in self.overrides.items()
-                     if spec["action"] in ("servfail", "drop")}
+        overrides = {
+            name: {"action": spec["action"]}
+            for name, spec in self.overrides.items()
+            if spec["action"] in ("servfail", "drop")
+        }
         return {"address": self.helper, "overrides": overrides, "zone": False}
 
     def dnsmasq_argv(self, zone: Mapping[str, Mapping[str, list[str]]]) -> list[str]:
         argv = [
-            "dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv",
-            "--no-hosts", "--bind-interfaces", f"--listen-address={self.ipv4}",
-            f"--listen-address={self.ipv6}", "--port=53", "--user=root", "--pid-file=",
-            "--cache-size=0", "--no-negcache", "--local-ttl=60", "--no-ping",
-            f"--log-facility={self.log_path}", "--log-queries",
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--bind-interfaces",
+            f"--listen-address={self.ipv4}",
+            f"--listen-address={self.ipv6}",
+            "--port=53",
+            "--user=root",
+            "--pid-file=",
+            "--cache-size=0",
+            "--no-negcache",
+            "--local-ttl=60",
+            "--no-ping",
+            f"--log-facility={self.log_path}",
+            "--log-queries",
         ]
         records: dict[str, list[str]] = {}
         for name, rec in zone.items():
@@ -359,7 +430,11 @@ class Resolver:
         with log:
             self.proc = subprocess.Popen(
                 netns.ns_argv(self.lab.world_ns, self.dnsmasq_argv(zone)),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
 
     def wait_ready(self, deadline: float) -> None:
         assert self.proc is not None
@@ -369,8 +444,10 @@ class Resolver:
             query = _dns_probe_query()
             while True:
                 if proc.poll() is not None:
-                    raise LabError(f"dnsmasq ({self.label}) exited with {proc.returncode}: "
-                                   f"{_tail(self.lab.workdir / f'dnsmasq-{self.label}.out')}")
+                    raise LabError(
+                        f"dnsmasq ({self.label}) exited with {proc.returncode}: "
+                        f"{_tail(self.lab.workdir / f'dnsmasq-{self.label}.out')}"
+                    )
                 with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
                     sock.settimeout(0.1)
                     try:
@@ -435,20 +512,34 @@ class ServerProcess:
             "PYTHONDONTWRITEBYTECODE": "1",
             "LANG": "C.UTF-8",
         }
-        argv = [sys.executable, "-m", "tests.lab.servers", "--control", str(self.control),
-                "--workdir", str(self.lab.workdir / self.label)]
+        argv = [
+            sys.executable,
+            "-m",
+            "tests.lab.servers",
+            "--control",
+            str(self.control),
+            "--workdir",
+            str(self.lab.workdir / self.label),
+        ]
         (self.lab.workdir / self.label).mkdir(exist_ok=True)
         with open(self.log, "ab") as log:
-            self.proc = subprocess.Popen(netns.ns_argv(self.ns, argv), env=env, cwd=REPO,
-                                         stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         start_new_session=True)
+            self.proc = subprocess.Popen(
+                netns.ns_argv(self.ns, argv),
+                env=env,
+                cwd=REPO,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                start_new_session=True,
+            )
 
     def wait_ready(self, deadline: float) -> None:
         assert self.proc is not None
         while not self.control.exists():
             if self.proc.poll() is not None:
-                raise LabError(f"{self.label} server exited with {self.proc.returncode}:\n"
-                               f"{_tail(self.log)}")
+                raise LabError(
+                    f"{self.label} server exited with {self.proc.returncode}:\n{_tail(self.log)}"
+                )
             if time.monotonic() > deadline:
                 raise LabError(f"{self.label} server did not start in time:\n{_tail(self.log)}")
             time.sleep(0.003)
@@ -465,8 +556,7 @@ class ServerProcess:
                     break
                 data += chunk
         if not data:
-            raise LabError(f"{self.label} server closed the control connection:\n"
-                           f"{_tail(self.log)}")
+            raise LabError(f"{self.label} server closed the control connection:\n{_tail(self.log)}")
         reply: dict[str, Any] = json.loads(data)
         if not reply.get("ok"):
             raise LabError(f"{self.label} server: {reply.get('error')}")
@@ -502,8 +592,14 @@ class Lab:
     give each concurrent lab its own (default: unique per process and lab).
     """
 
-    def __init__(self, prefix: str | None = None, *, country: str = "CN",
-                 pki: PKI | None = None, resolv_conf_ipv6: bool = False) -> None:
+    def __init__(
+        self,
+        prefix: str | None = None,
+        *,
+        country: str = "CN",
+        pki: PKI | None = None,
+        resolv_conf_ipv6: bool = False,
+    ) -> None:
         if prefix is None:
             prefix = f"cs{os.getpid()}x{next(_prefix_counter)}"
         if not prefix.replace("-", "").isalnum() or len(prefix) > 20:
@@ -565,19 +661,22 @@ class Lab:
         netns.sweep_stale()
         clash = [ns for ns in self.namespaces if (netns.NETNS_DIR / ns).exists()]
         if clash:
-            raise LabError(f"namespaces {clash} exist and belong to a live lab: use another "
-                           f"prefix (or `python -m tests.lab cleanup --force {self.prefix}`)")
+            raise LabError(
+                f"namespaces {clash} exist and belong to a live lab: use another "
+                f"prefix (or `python -m tests.lab cleanup --force {self.prefix}`)"
+            )
         self.workdir = Path(tempfile.mkdtemp(prefix=f"clearsight-lab-{self.prefix}-"))
         self.workdir.chmod(0o755)
         (self.workdir / "home").mkdir()
         (self.workdir / "tmp").mkdir()
-        netns.write_record(self.prefix, self.namespaces, str(self.workdir),
-                           str(self.pki.directory))
+        netns.write_record(self.prefix, self.namespaces, str(self.workdir), str(self.pki.directory))
         _live_labs.add(self)
-        self.resolver = Resolver(self, "system", SYSTEM_RESOLVER_V4, SYSTEM_RESOLVER_V6,
-                                 SYSTEM_HELPER_V4)
-        self.foreign_resolver = Resolver(self, "foreign", FOREIGN_RESOLVER_V4,
-                                         FOREIGN_RESOLVER_V6, FOREIGN_HELPER_V4)
+        self.resolver = Resolver(
+            self, "system", SYSTEM_RESOLVER_V4, SYSTEM_RESOLVER_V6, SYSTEM_HELPER_V4
+        )
+        self.foreign_resolver = Resolver(
+            self, "foreign", FOREIGN_RESOLVER_V4, FOREIGN_RESOLVER_V6, FOREIGN_HELPER_V4
+        )
         self.world = ServerProcess(self, self.world_ns, "world")
         self.censor_server = ServerProcess(self, self.censor_ns, "censor")
         self._build_topology()
@@ -585,60 +684,85 @@ class Lab:
     def _build_topology(self) -> None:
         cli, cen, wld = self.client_ns, self.censor_ns, self.world_ns
         netns.ip_batch([f"netns add {ns}" for ns in self.namespaces])
-        no_dad = {"net.ipv6.conf.all.accept_dad": "0", "net.ipv6.conf.default.accept_dad": "0",
-                  "net.ipv6.conf.default.accept_ra": "0", "net.ipv6.conf.all.accept_ra": "0"}
+        no_dad = {
+            "net.ipv6.conf.all.accept_dad": "0",
+            "net.ipv6.conf.default.accept_dad": "0",
+            "net.ipv6.conf.default.accept_ra": "0",
+            "net.ipv6.conf.all.accept_ra": "0",
+        }
         # No ICMP rate limits: an unreachable must arrive every time, not once a second.
         no_limits = {"net.ipv4.icmp_ratelimit": "0", "net.ipv6.icmp.ratelimit": "0"}
         netns.write_sysctls(cli, no_dad)
         netns.write_sysctls(wld, {**no_dad, **no_limits})
-        netns.write_sysctls(cen, {**no_dad, **no_limits, "net.ipv4.ip_forward": "1",
-                                  "net.ipv6.conf.all.forwarding": "1"})
+        netns.write_sysctls(
+            cen,
+            {
+                **no_dad,
+                **no_limits,
+                "net.ipv4.ip_forward": "1",
+                "net.ipv6.conf.all.forwarding": "1",
+            },
+        )
         with contextlib.suppress(OSError):
             netns.write_sysctls(cen, {"net.netfilter.nf_conntrack_acct": "1"})
         censor_local = [CENSOR_DNS_V4, CENSOR_PORTAL_V4, CENSOR_BLOCK_V4, CENSOR_MITM_V4]
         censor_local6 = [CENSOR_DNS_V6, CENSOR_PORTAL_V6, CENSOR_BLOCK_V6, CENSOR_MITM_V6]
-        netns.ip_batch([
-            "link set lo up",
-            f"link add lan0 type veth peer name eth0 netns {cli}",
-            f"link add wan0 type veth peer name eth0 netns {wld}",
-            f"addr add {CENSOR_LAN_V4}/24 dev lan0",
-            f"addr add {CENSOR_LAN_V6}/64 dev lan0 nodad",
-            f"addr add {CENSOR_WAN_V4}/24 dev wan0",
-            f"addr add {CENSOR_WAN_V6}/64 dev wan0 nodad",
-            *(f"addr add {a}/32 dev lo" for a in censor_local),
-            *(f"addr add {a}/128 dev lo" for a in censor_local6),
-            "link set lan0 up",
-            "link set wan0 up",
-            f"route add 198.18.0.0/15 via {WORLD_WAN_V4}",
-            f"route add 10.77.0.0/16 via {WORLD_WAN_V4}",
-            f"route add fd77::/48 via {WORLD_WAN_V6}",
-        ], ns=cen)
-        netns.ip_batch([
-            "link set lo up",
-            f"addr add {CLIENT_V4}/24 dev eth0",
-            f"addr add {CLIENT_V6}/64 dev eth0 nodad",
-            "link set eth0 up",
-            f"route add default via {CENSOR_LAN_V4}",
-            f"route add ::/0 via {CENSOR_LAN_V6}",
-        ], ns=cli)
-        infra = [SYSTEM_RESOLVER_V4, SYSTEM_HELPER_V4, FOREIGN_RESOLVER_V4, FOREIGN_HELPER_V4,
-                 DOH_V4]
+        netns.ip_batch(
+            [
+                "link set lo up",
+                f"link add lan0 type veth peer name eth0 netns {cli}",
+                f"link add wan0 type veth peer name eth0 netns {wld}",
+                f"addr add {CENSOR_LAN_V4}/24 dev lan0",
+                f"addr add {CENSOR_LAN_V6}/64 dev lan0 nodad",
+                f"addr add {CENSOR_WAN_V4}/24 dev wan0",
+                f"addr add {CENSOR_WAN_V6}/64 dev wan0 nodad",
+                *(f"addr add {a}/32 dev lo" for a in censor_local),
+                *(f"addr add {a}/128 dev lo" for a in censor_local6),
+                "link set lan0 up",
+                "link set wan0 up",
+                f"route add 198.18.0.0/15 via {WORLD_WAN_V4}",
+                f"route add 10.77.0.0/16 via {WORLD_WAN_V4}",
+                f"route add fd77::/48 via {WORLD_WAN_V6}",
+            ],
+            ns=cen,
+        )
+        netns.ip_batch(
+            [
+                "link set lo up",
+                f"addr add {CLIENT_V4}/24 dev eth0",
+                f"addr add {CLIENT_V6}/64 dev eth0 nodad",
+                "link set eth0 up",
+                f"route add default via {CENSOR_LAN_V4}",
+                f"route add ::/0 via {CENSOR_LAN_V6}",
+            ],
+            ns=cli,
+        )
+        infra = [
+            SYSTEM_RESOLVER_V4,
+            SYSTEM_HELPER_V4,
+            FOREIGN_RESOLVER_V4,
+            FOREIGN_HELPER_V4,
+            DOH_V4,
+        ]
         infra6 = [SYSTEM_RESOLVER_V6, FOREIGN_RESOLVER_V6, DOH_V6]
-        netns.ip_batch([
-            "link set lo up",
-            f"addr add {WORLD_WAN_V4}/24 dev eth0",
-            f"addr add {WORLD_WAN_V6}/64 dev eth0 nodad",
-            # One TCP segment per packet (no GSO super-packets): the censor's byte counters
-            # then move in MSS steps, so "freeze after 16 KB" freezes after 16 KB.
-            "link set dev eth0 gso_max_size 1500 gso_max_segs 1",
-            "link set eth0 up",
-            f"route add 10.77.1.0/24 via {CENSOR_WAN_V4}",
-            f"route add 10.77.3.0/24 via {CENSOR_WAN_V4}",
-            f"route add fd77:0:0:1::/64 via {CENSOR_WAN_V6}",
-            f"route add fd77:0:0:3::/64 via {CENSOR_WAN_V6}",
-            *(f"addr add {a}/32 dev lo" for a in infra),
-            *(f"addr add {a}/128 dev lo" for a in infra6),
-        ], ns=wld)
+        netns.ip_batch(
+            [
+                "link set lo up",
+                f"addr add {WORLD_WAN_V4}/24 dev eth0",
+                f"addr add {WORLD_WAN_V6}/64 dev eth0 nodad",
+                # One TCP segment per packet (no GSO super-packets): the censor's byte counters
+                # then move in MSS steps, so "freeze after 16 KB" freezes after 16 KB.
+                "link set dev eth0 gso_max_size 1500 gso_max_segs 1",
+                "link set eth0 up",
+                f"route add 10.77.1.0/24 via {CENSOR_WAN_V4}",
+                f"route add 10.77.3.0/24 via {CENSOR_WAN_V4}",
+                f"route add fd77:0:0:1::/64 via {CENSOR_WAN_V6}",
+                f"route add fd77:0:0:3::/64 via {CENSOR_WAN_V6}",
+                *(f"addr add {a}/32 dev lo" for a in infra),
+                *(f"addr add {a}/128 dev lo" for a in infra6),
+            ],
+            ns=wld,
+        )
         self._world_addresses.update(infra + infra6)
         self.censor._install_chains()
         nameservers = [SYSTEM_RESOLVER_V4] + ([SYSTEM_RESOLVER_V6] if self.resolv_conf_ipv6 else [])
@@ -657,8 +781,12 @@ class Lab:
         for hook in reversed(self._teardown_hooks):  # tunnels, proxies (tests/lab/tunnels.py)
             with contextlib.suppress(Exception):
                 hook()
-        for proc in (getattr(self, "world", None), getattr(self, "censor_server", None),
-                     getattr(self, "resolver", None), getattr(self, "foreign_resolver", None)):
+        for proc in (
+            getattr(self, "world", None),
+            getattr(self, "censor_server", None),
+            getattr(self, "resolver", None),
+            getattr(self, "foreign_resolver", None),
+        ):
             if proc is not None:
                 with contextlib.suppress(Exception):
                     proc.stop()
@@ -684,21 +812,38 @@ class Lab:
             address = explicit
         else:
             if kind == "site":
-                address = (f"198.18.{1 + n // 254}.{n % 254 + 1}" if family == 4
-                           else f"fd77:0:0:100::{n + 1:x}")
+                address = (
+                    f"198.18.{1 + n // 254}.{n % 254 + 1}"
+                    if family == 4
+                    else f"fd77:0:0:100::{n + 1:x}"
+                )
             else:
-                address = (f"198.18.{200 + n // 254}.{n % 254 + 1}" if family == 4
-                           else f"fd77:0:0:200::{n + 1:x}")
+                address = (
+                    f"198.18.{200 + n // 254}.{n % 254 + 1}"
+                    if family == 4
+                    else f"fd77:0:0:200::{n + 1:x}"
+                )
         if address not in self._world_addresses:
             self._world_addresses.add(address)
             self._pending_addresses.append(address)
         return address
 
-    def add_site(self, name: str, *, ipv4: bool | str = True, ipv6: bool | str = False,
-                 same_address_as: Host | None = None, http_port: int | None = 80,
-                 https_port: int | None = 443, cert: str = "valid", cert_name: str | None = None,
-                 cert_ca: str = "lab", extra_names: Sequence[str] = (), dns: bool = True,
-                 **behaviour: Any) -> Site:
+    def add_site(
+        self,
+        name: str,
+        *,
+        ipv4: bool | str = True,
+        ipv6: bool | str = False,
+        same_address_as: Host | None = None,
+        http_port: int | None = 80,
+        https_port: int | None = 443,
+        cert: str = "valid",
+        cert_name: str | None = None,
+        cert_ca: str = "lab",
+        extra_names: Sequence[str] = (),
+        dns: bool = True,
+        **behaviour: Any,
+    ) -> Site:
         """A web site on its own address(es) (or ``same_address_as`` another host), in the
         genuine DNS zone unless ``dns=False``. ``ipv4``/``ipv6``: True allocates an address,
         a string uses that address. ``cert``: valid | expired | wrong_name (valid for
@@ -711,15 +856,32 @@ class Lab:
             v6 = self._new_address("site", 6, ipv6, n)
         if not v4 and not v6:
             raise ValueError("a site needs an IPv4 or an IPv6 address")
-        site = Site(self, name, v4, v6, http_port=http_port, https_port=https_port, cert=cert,
-                    cert_name=cert_name, cert_ca=cert_ca, extra_names=tuple(extra_names),
-                    behaviour=behaviour, in_dns=dns)
+        site = Site(
+            self,
+            name,
+            v4,
+            v6,
+            http_port=http_port,
+            https_port=https_port,
+            cert=cert,
+            cert_name=cert_name,
+            cert_ca=cert_ca,
+            extra_names=tuple(extra_names),
+            behaviour=behaviour,
+            in_dns=dns,
+        )
         self.sites.append(site)
         self._world_changed(zone=dns)
         return site
 
-    def add_host(self, name: str | None = None, *, ipv4: bool | str = True,
-                 ipv6: bool | str = False, dns: bool = True) -> Host:
+    def add_host(
+        self,
+        name: str | None = None,
+        *,
+        ipv4: bool | str = True,
+        ipv6: bool | str = False,
+        dns: bool = True,
+    ) -> Host:
         """An address in the world where nothing listens (e.g. a DNS-injection probe target:
         a foreign host that runs no DNS server). With a ``name``, it is in the genuine zone."""
         n = next(self._host_counter)
@@ -798,8 +960,10 @@ class Lab:
     def _flush_addresses(self) -> None:
         if self._pending_addresses:
             pending, self._pending_addresses = self._pending_addresses, []
-            netns.ip_batch([f"addr add {a}/{128 if is_ipv6(a) else 32} dev lo" for a in pending],
-                           ns=self.world_ns)
+            netns.ip_batch(
+                [f"addr add {a}/{128 if is_ipv6(a) else 32} dev lo" for a in pending],
+                ns=self.world_ns,
+            )
 
     def _world_changed(self, zone: bool = False) -> None:
         if not self._started:
@@ -832,10 +996,15 @@ class Lab:
 
         doh = self.pki.leaf(DOH_NAME)
         sites = [site.config() for site in self.sites]
-        sites.append({"name": DOH_NAME, "addresses": [DOH_V4, DOH_V6],
-                      "cert": str(doh.cert_path), "key": str(doh.key_path),
-                      "behaviour": {"doh": True, "doh_path": DOH_PATH,
-                                    "trace_loc": self.country}})
+        sites.append(
+            {
+                "name": DOH_NAME,
+                "addresses": [DOH_V4, DOH_V6],
+                "cert": str(doh.cert_path),
+                "key": str(doh.key_path),
+                "behaviour": {"doh": True, "doh_path": DOH_PATH, "trace_loc": self.country},
+            }
+        )
         for site in self.sites:
             for address in site.addresses:
                 if site.http_port:
@@ -907,20 +1076,33 @@ class Lab:
         """``[[doh]]`` entries: the lab's DoH server (genuine zone, lab-CA certificate)."""
         return [{"name": "Lab DoH", "url": self.doh_url, "bootstrap": self.doh_bootstrap}]
 
-    def profile(self, services: Sequence[Mapping[str, Any]], *, name: str = "Lab profile",
-                timeout_s: float = 2.0, deadline_s: float | None = None,
-                injection_probes: Sequence[Host | str] = (),
-                injection_names: Sequence[str] | None = None,
-                captive_checks: Sequence[Mapping[str, Any]] = (),
-                exit_check: str | None = None, resolvers: bool = True, doh: bool = True,
-                extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    def profile(
+        self,
+        services: Sequence[Mapping[str, Any]],
+        *,
+        name: str = "Lab profile",
+        timeout_s: float = 2.0,
+        deadline_s: float | None = None,
+        injection_probes: Sequence[Host | str] = (),
+        injection_names: Sequence[str] | None = None,
+        captive_checks: Sequence[Mapping[str, Any]] = (),
+        exit_check: str | None = None,
+        resolvers: bool = True,
+        doh: bool = True,
+        extra: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """A format-1 profile (as a dict) naming only lab hosts, trusting the lab CA through
         ``ca_file``. Write it with :meth:`write_profile`."""
         settings: dict[str, Any] = {"timeout_s": timeout_s, "ca_file": str(self.ca_pem)}
         if deadline_s is not None:
             settings["deadline_s"] = deadline_s
-        data: dict[str, Any] = {"format": 1, "name": name, "country": self.country,
-                                "include_default": False, "settings": settings}
+        data: dict[str, Any] = {
+            "format": 1,
+            "name": name,
+            "country": self.country,
+            "include_default": False,
+            "settings": settings,
+        }
         if resolvers:
             data["resolvers"] = self.profile_resolvers()
         if doh:
@@ -955,16 +1137,20 @@ class Lab:
         self._guard_logs.append(path)
         return path
 
-    def client_env(self, env: Mapping[str, str | None] | None = None, *,
-                   clock_offset_days: float | None = None,
-                   guard_log: Path | None = None) -> dict[str, str]:
+    def client_env(
+        self,
+        env: Mapping[str, str | None] | None = None,
+        *,
+        clock_offset_days: float | None = None,
+        guard_log: Path | None = None,
+    ) -> dict[str, str]:
         """The environment of a client process: clean (no proxies, a private HOME), the egress
         guard on, ``SSL_CERT_FILE`` = the simulated OS store (lab CA), plus ``env``
         (a ``None`` value removes a key)."""
         home = self.workdir / "home"
         base = {
             "PATH": f"{APP_PYTHON.parent}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:"
-                    "/sbin:/bin",
+            "/sbin:/bin",
             "HOME": str(home),
             "USER": "root",
             "LANG": "C.UTF-8",
@@ -999,11 +1185,18 @@ class Lab:
                 base[key] = value
         return base
 
-    def run_client(self, argv: Sequence[str], *, env: Mapping[str, str | None] | None = None,
-                   timeout: float = 60.0, clock_offset_days: float | None = None,
-                   input: str | bytes | None = None, text: bool = True,
-                   cwd: Path | str | None = None, check: bool = False
-                   ) -> subprocess.CompletedProcess[Any]:
+    def run_client(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str | None] | None = None,
+        timeout: float = 60.0,
+        clock_offset_days: float | None = None,
+        input: str | bytes | None = None,
+        text: bool = True,
+        cwd: Path | str | None = None,
+        check: bool = False,
+    ) -> subprocess.CompletedProcess[Any]:
         """Run ``argv`` in the client namespace (output captured). ``clock_offset_days``:
         run under libfaketime (``FAKETIME=<n>d``, ``DONT_FAKE_MONOTONIC=1``; note ``dig``
         hangs under faketime). Raises :class:`EgressViolation` if the egress guard of a
@@ -1011,30 +1204,39 @@ class Lab:
         self.start()
         log = self.guard_log(f"client-{next(self._run_counter)}")
         full_env = self.client_env(env, clock_offset_days=clock_offset_days, guard_log=log)
-        proc = subprocess.run(netns.ns_argv(self.client_ns, [str(a) for a in argv]),
-                              env=full_env, input=input, capture_output=True, text=text,
-                              timeout=timeout, cwd=str(cwd) if cwd else str(self.workdir),
-                              check=False)
+        proc = subprocess.run(
+            netns.ns_argv(self.client_ns, [str(a) for a in argv]),
+            env=full_env,
+            input=input,
+            capture_output=True,
+            text=text,
+            timeout=timeout,
+            cwd=str(cwd) if cwd else str(self.workdir),
+            check=False,
+        )
         self.check_guard_logs()
         if check and proc.returncode != 0:
             raise LabError(f"{argv} exited {proc.returncode}:\n{proc.stdout}\n{proc.stderr}")
         return proc
 
-    def run_clearsight(self, args: Sequence[str], **kwargs: Any
-                       ) -> subprocess.CompletedProcess[Any]:
+    def run_clearsight(
+        self, args: Sequence[str], **kwargs: Any
+    ) -> subprocess.CompletedProcess[Any]:
         """``python -m clearsight <args>`` in the client (keywords as :meth:`run_client`)."""
         python = APP_PYTHON if APP_PYTHON.exists() else Path(sys.executable)
         return self.run_client([str(python), "-m", "clearsight", *map(str, args)], **kwargs)
 
-    def popen_client(self, argv: Sequence[str], *,
-                     env: Mapping[str, str | None] | None = None,
-                     **kwargs: Any) -> subprocess.Popen[Any]:
+    def popen_client(
+        self, argv: Sequence[str], *, env: Mapping[str, str | None] | None = None, **kwargs: Any
+    ) -> subprocess.Popen[Any]:
         """Start ``argv`` in the client without waiting (the caller waits or kills it)."""
         self.start()
-        full_env = self.client_env(env, guard_log=self.guard_log(
-            f"client-{next(self._run_counter)}"))
-        return subprocess.Popen(netns.ns_argv(self.client_ns, [str(a) for a in argv]),
-                                env=full_env, **kwargs)
+        full_env = self.client_env(
+            env, guard_log=self.guard_log(f"client-{next(self._run_counter)}")
+        )
+        return subprocess.Popen(
+            netns.ns_argv(self.client_ns, [str(a) for a in argv]), env=full_env, **kwargs
+        )
 
     def check_guard_logs(self) -> None:
         """Raise :class:`EgressViolation` for any violation logged by a guarded process of this
@@ -1075,8 +1277,11 @@ def _toml_value(value: Any) -> str:
 
 
 def _is_table_array(value: Any) -> bool:
-    return isinstance(value, list | tuple) and bool(value) and all(
-        isinstance(v, Mapping) for v in value)
+    return (
+        isinstance(value, list | tuple)
+        and bool(value)
+        and all(isinstance(v, Mapping) for v in value)
+    )
 
 
 def toml_dumps(data: Mapping[str, Any], _path: str = "") -> str:

@@ -58,8 +58,9 @@ def _attr(kind: int, data: bytes) -> bytes:
     return _NLATTR.pack(length, kind) + data + b"\0" * ((4 - length % 4) % 4)
 
 
-def _message(msg_type: int, flags: int, seq: int, family: int, res_id: int,
-             payload: bytes) -> bytes:
+def _message(
+    msg_type: int, flags: int, seq: int, family: int, res_id: int, payload: bytes
+) -> bytes:
     body = struct.pack("=BB", family, 0) + struct.pack("!H", res_id) + payload
     return _NLMSGHDR.pack(_NLMSGHDR.size + len(body), msg_type, flags, seq, 0) + body
 
@@ -71,7 +72,7 @@ def _parse_messages(data: bytes) -> Iterator[tuple[int, int, bytes]]:
         length, msg_type, _flags, seq, _pid = _NLMSGHDR.unpack_from(data, offset)
         if length < _NLMSGHDR.size:
             return
-        yield msg_type, seq, data[offset + _NLMSGHDR.size: offset + length]
+        yield msg_type, seq, data[offset + _NLMSGHDR.size : offset + length]
         offset += (length + 3) & ~3
 
 
@@ -82,7 +83,7 @@ def _parse_attrs(data: bytes) -> dict[int, bytes]:
         length, kind = _NLATTR.unpack_from(data, offset)
         if length < _NLATTR.size:
             break
-        attrs[kind & 0x3FFF] = data[offset + _NLATTR.size: offset + length]
+        attrs[kind & 0x3FFF] = data[offset + _NLATTR.size : offset + length]
         offset += (length + 3) & ~3
     return attrs
 
@@ -106,8 +107,7 @@ class _Netlink:
         with self._lock:
             self._seq += 1
             seq = self._seq
-        self.sock.send(_message(msg_type, NLM_F_REQUEST | NLM_F_ACK, seq, family, res_id,
-                                payload))
+        self.sock.send(_message(msg_type, NLM_F_REQUEST | NLM_F_ACK, seq, family, res_id, payload))
         while True:
             data = self.sock.recv(65536)
             for kind, got_seq, body in _parse_messages(data):
@@ -149,8 +149,14 @@ class NfQueue:
     held: verdicts need not come in order.
     """
 
-    def __init__(self, queue_num: int, handler: Callable[[QueuedPacket], None], *,
-                 copy_payload: bool = True, max_len: int = 20000) -> None:
+    def __init__(
+        self,
+        queue_num: int,
+        handler: Callable[[QueuedPacket], None],
+        *,
+        copy_payload: bool = True,
+        max_len: int = 20000,
+    ) -> None:
         self.queue_num = queue_num
         self.handler = handler
         self._link = _Netlink()
@@ -160,27 +166,43 @@ class NfQueue:
         with contextlib.suppress(OSError):
             sock.setsockopt(SOL_NETLINK, NETLINK_NO_ENOBUFS, 1)
         queue_msg = (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG
-        self._link.request(queue_msg, socket.AF_UNSPEC, queue_num,
-                           _attr(NFQA_CFG_CMD, struct.pack("=BB", NFQNL_CFG_CMD_BIND, 0)
-                                 + struct.pack("!H", 0)))
+        self._link.request(
+            queue_msg,
+            socket.AF_UNSPEC,
+            queue_num,
+            _attr(NFQA_CFG_CMD, struct.pack("=BB", NFQNL_CFG_CMD_BIND, 0) + struct.pack("!H", 0)),
+        )
         mode = NFQNL_COPY_PACKET if copy_payload else NFQNL_COPY_META
-        self._link.request(queue_msg, socket.AF_UNSPEC, queue_num,
-                           _attr(NFQA_CFG_PARAMS, struct.pack("!IB", 0xFFFF, mode)))
-        self._link.request(queue_msg, socket.AF_UNSPEC, queue_num,
-                           _attr(NFQA_CFG_QUEUE_MAXLEN, struct.pack("!I", max_len)))
+        self._link.request(
+            queue_msg,
+            socket.AF_UNSPEC,
+            queue_num,
+            _attr(NFQA_CFG_PARAMS, struct.pack("!IB", 0xFFFF, mode)),
+        )
+        self._link.request(
+            queue_msg,
+            socket.AF_UNSPEC,
+            queue_num,
+            _attr(NFQA_CFG_QUEUE_MAXLEN, struct.pack("!I", max_len)),
+        )
         sock.settimeout(0.2)  # the reader polls _closed between datagrams
         self._closed = False
         self._send_lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name=f"nfqueue-{queue_num}",
-                                        daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"nfqueue-{queue_num}", daemon=True)
         self._thread.start()
 
     def verdict(self, packet_id: int, verdict: int = NF_ACCEPT) -> None:
         if self._closed:
             return
         payload = _attr(NFQA_VERDICT_HDR, struct.pack("!II", verdict, packet_id))
-        message = _message((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT, NLM_F_REQUEST, 0,
-                           socket.AF_UNSPEC, self.queue_num, payload)
+        message = _message(
+            (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_VERDICT,
+            NLM_F_REQUEST,
+            0,
+            socket.AF_UNSPEC,
+            self.queue_num,
+            payload,
+        )
         with self._send_lock, contextlib.suppress(OSError):
             self._link.sock.send(message)
 
@@ -216,10 +238,14 @@ class NfQueue:
         (No acknowledgement is awaited: the reader thread owns the socket's receive side.)"""
         if self._closed:
             return
-        message = _message((NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG, NLM_F_REQUEST, 0,
-                           socket.AF_UNSPEC, self.queue_num,
-                           _attr(NFQA_CFG_CMD, struct.pack("=BB", NFQNL_CFG_CMD_UNBIND, 0)
-                                 + struct.pack("!H", 0)))
+        message = _message(
+            (NFNL_SUBSYS_QUEUE << 8) | NFQNL_MSG_CONFIG,
+            NLM_F_REQUEST,
+            0,
+            socket.AF_UNSPEC,
+            self.queue_num,
+            _attr(NFQA_CFG_CMD, struct.pack("=BB", NFQNL_CFG_CMD_UNBIND, 0) + struct.pack("!H", 0)),
+        )
         with self._send_lock, contextlib.suppress(OSError):
             self._link.sock.send(message)
         self._closed = True

@@ -30,13 +30,17 @@ class LabError(RuntimeError):
     """The lab could not be built or a command inside it failed."""
 
 
-def run(argv: Sequence[str], *, input: str | None = None, check: bool = True,
-        timeout: float = 20.0) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(list(argv), input=input, capture_output=True, text=True,
-                          timeout=timeout, check=False)
+def run(
+    argv: Sequence[str], *, input: str | None = None, check: bool = True, timeout: float = 20.0
+) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        list(argv), input=input, capture_output=True, text=True, timeout=timeout, check=False
+    )
     if check and proc.returncode != 0:
-        raise LabError(f"{' '.join(argv)} failed ({proc.returncode}): "
-                       f"{proc.stderr.strip() or proc.stdout.strip()}")
+        raise LabError(
+            f"{' '.join(argv)} failed ({proc.returncode}): "
+            f"{proc.stderr.strip() or proc.stdout.strip()}"
+        )
     return proc
 
 
@@ -157,8 +161,11 @@ def delete_namespaces(names: Iterable[str]) -> None:
         kill_pids(leftovers)
     existing = [ns for ns in names if (NETNS_DIR / ns).exists()]
     if existing:
-        run(["ip", "-batch", "-"], input="".join(f"netns del {ns}\n" for ns in existing),
-            check=False)
+        run(
+            ["ip", "-batch", "-"],
+            input="".join(f"netns del {ns}\n" for ns in existing),
+            check=False,
+        )
     for ns in names:
         etc = ETC_NETNS / ns
         if etc.exists():
@@ -181,8 +188,13 @@ def write_record(prefix: str, namespaces: list[str], workdir: str, pki_dir: str)
     """Note a lab (its owner, namespaces and files) so that it can be swept if the owner dies
     without tearing it down."""
     STATE_DIR.mkdir(parents=True, exist_ok=True)
-    record = {"owner": os.getpid(), "started": _start_time(os.getpid()),
-              "namespaces": namespaces, "workdir": workdir, "pki_dir": pki_dir}
+    record = {
+        "owner": os.getpid(),
+        "started": _start_time(os.getpid()),
+        "namespaces": namespaces,
+        "workdir": workdir,
+        "pki_dir": pki_dir,
+    }
     tmp = record_path(prefix).with_suffix(".tmp")
     tmp.write_text(json.dumps(record))
     tmp.replace(record_path(prefix))

@@ -72,8 +72,9 @@ def _write_key(key: ec.EllipticCurvePrivateKey, path: Path) -> None:
 class CertAuthority:
     """A root CA that issues leaf certificates into its directory."""
 
-    def __init__(self, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, directory: Path,
-                 label: str) -> None:
+    def __init__(
+        self, cert: x509.Certificate, key: ec.EllipticCurvePrivateKey, directory: Path, label: str
+    ) -> None:
         self.cert = cert
         self.key = key
         self.directory = directory
@@ -93,14 +94,17 @@ class CertAuthority:
         return self.cert.public_bytes(serialization.Encoding.PEM)
 
     @classmethod
-    def create(cls, directory: Path, label: str, common_name: str,
-               organization: str) -> CertAuthority:
+    def create(
+        cls, directory: Path, label: str, common_name: str, organization: str
+    ) -> CertAuthority:
         directory.mkdir(parents=True, exist_ok=True)
         key = ec.generate_private_key(ec.SECP256R1())
-        subject = x509.Name([
-            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
-        ])
+        subject = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization),
+            ]
+        )
         now = _now()
         ski = x509.SubjectKeyIdentifier.from_public_key(key.public_key())
         cert = (
@@ -114,9 +118,15 @@ class CertAuthority:
             .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
             .add_extension(
                 x509.KeyUsage(
-                    digital_signature=True, content_commitment=False, key_encipherment=False,
-                    data_encipherment=False, key_agreement=False, key_cert_sign=True,
-                    crl_sign=True, encipher_only=False, decipher_only=False,
+                    digital_signature=True,
+                    content_commitment=False,
+                    key_encipherment=False,
+                    data_encipherment=False,
+                    key_agreement=False,
+                    key_cert_sign=True,
+                    crl_sign=True,
+                    encipher_only=False,
+                    decipher_only=False,
                 ),
                 critical=True,
             )
@@ -140,9 +150,14 @@ class CertAuthority:
         ca = cls(cert, key, directory, label)
         return ca
 
-    def issue(self, names: tuple[str, ...] | list[str] | str, *, kind: str = "valid",
-              not_before: dt.datetime | None = None,
-              not_after: dt.datetime | None = None) -> Leaf:
+    def issue(
+        self,
+        names: tuple[str, ...] | list[str] | str,
+        *,
+        kind: str = "valid",
+        not_before: dt.datetime | None = None,
+        not_after: dt.datetime | None = None,
+    ) -> Leaf:
         """Issue (or reuse) a leaf for ``names``.
 
         ``kind``: ``valid`` (from yesterday to 90 days ahead), ``expired`` (ended 30 days ago),
@@ -189,17 +204,24 @@ class CertAuthority:
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                 .add_extension(
                     x509.KeyUsage(
-                        digital_signature=True, content_commitment=False,
-                        key_encipherment=False, data_encipherment=False, key_agreement=False,
-                        key_cert_sign=False, crl_sign=False, encipher_only=False,
+                        digital_signature=True,
+                        content_commitment=False,
+                        key_encipherment=False,
+                        data_encipherment=False,
+                        key_agreement=False,
+                        key_cert_sign=False,
+                        crl_sign=False,
+                        encipher_only=False,
                         decipher_only=False,
                     ),
                     critical=True,
                 )
-                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
-                               critical=False)
-                .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()),
-                               critical=False)
+                .add_extension(
+                    x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+                )
+                .add_extension(
+                    x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False
+                )
                 .add_extension(aki, critical=False)
                 .sign(signer, hashes.SHA256())
             )
@@ -209,8 +231,9 @@ class CertAuthority:
             key_path = self.directory / f"{stem}.key"
             cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
             _write_key(key, key_path)
-            leaf = Leaf(cert_path, key_path, names,
-                        "self" if kind == "self_signed" else self.common_name)
+            leaf = Leaf(
+                cert_path, key_path, names, "self" if kind == "self_signed" else self.common_name
+            )
             self._cache[key_id] = leaf
             return leaf
 
@@ -224,13 +247,15 @@ class PKI:
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.lab = CertAuthority.create(self.directory, "lab", "Clearsight Lab Root CA",
-                                        "Clearsight Lab Trust Services")
-        self.evil = CertAuthority.create(self.directory, "evil", "Totally Legit Root CA",
-                                         "Interception Inc.")
-        self.corporate = CertAuthority.create(self.directory, "corporate",
-                                              "Acme Corp Inspection Root",
-                                              "Acme Corporation IT Security")
+        self.lab = CertAuthority.create(
+            self.directory, "lab", "Clearsight Lab Root CA", "Clearsight Lab Trust Services"
+        )
+        self.evil = CertAuthority.create(
+            self.directory, "evil", "Totally Legit Root CA", "Interception Inc."
+        )
+        self.corporate = CertAuthority.create(
+            self.directory, "corporate", "Acme Corp Inspection Root", "Acme Corporation IT Security"
+        )
         self._bundle_count = 0
         self._bundle_lock = threading.Lock()
 
@@ -252,8 +277,15 @@ class PKI:
         except KeyError:
             raise ValueError(f"unknown CA {which!r}: lab, evil or corporate") from None
 
-    def leaf(self, name: str, kind: str = "valid", *, other_name: str | None = None,
-             extra_names: tuple[str, ...] = (), ca: str | CertAuthority = "lab") -> Leaf:
+    def leaf(
+        self,
+        name: str,
+        kind: str = "valid",
+        *,
+        other_name: str | None = None,
+        extra_names: tuple[str, ...] = (),
+        ca: str | CertAuthority = "lab",
+    ) -> Leaf:
         """A leaf for a site. ``wrong_name``: a valid certificate from the same CA for
         ``other_name`` (default ``unrelated-host.lab-other.test``), not for ``name``."""
         authority = self.ca(ca)

@@ -96,8 +96,7 @@ class State:
         return candidates[0] if candidates else None
 
 
-def _sni_callback(sslsock: ssl.SSLSocket, server_name: str | None,
-                  _ctx: ssl.SSLContext) -> None:
+def _sni_callback(sslsock: ssl.SSLSocket, server_name: str | None, _ctx: ssl.SSLContext) -> None:
     server: LabServer = SERVER
     sslsock._lab_sni = server_name  # type: ignore[attr-defined]
     try:
@@ -109,8 +108,9 @@ def _sni_callback(sslsock: ssl.SSLSocket, server_name: str | None,
         sslsock.context = site.context
 
 
-def _mitm_sni_callback(sslsock: ssl.SSLSocket, server_name: str | None,
-                       _ctx: ssl.SSLContext) -> None:
+def _mitm_sni_callback(
+    sslsock: ssl.SSLSocket, server_name: str | None, _ctx: ssl.SSLContext
+) -> None:
     """The interceptor's SNI hook: a certificate for whatever name the client asked for."""
     sslsock._lab_sni = server_name  # type: ignore[attr-defined]
     try:
@@ -134,8 +134,11 @@ def _server_context(cert: str, key: str) -> ssl.SSLContext:
 def build_state(config: dict[str, Any]) -> State:
     state = State(config=config)
     for raw in config.get("sites", []):
-        site = SiteState(name=raw["name"].lower(), addresses=list(raw["addresses"]),
-                         behaviour=dict(raw.get("behaviour", {})))
+        site = SiteState(
+            name=raw["name"].lower(),
+            addresses=list(raw["addresses"]),
+            behaviour=dict(raw.get("behaviour", {})),
+        )
         if raw.get("cert") and raw.get("key"):
             site.context = _server_context(raw["cert"], raw["key"])
         state.sites.append(site)
@@ -213,9 +216,15 @@ def read_body(sock: socket.socket, request: Request) -> bytes:
     return body[:length]
 
 
-def send_response(sock: socket.socket, status: int, body: bytes = b"", *,
-                  content_type: str = "text/html; charset=utf-8",
-                  headers: dict[str, str] | None = None, head_only: bool = False) -> None:
+def send_response(
+    sock: socket.socket,
+    status: int,
+    body: bytes = b"",
+    *,
+    content_type: str = "text/html; charset=utf-8",
+    headers: dict[str, str] | None = None,
+    head_only: bool = False,
+) -> None:
     try:
         reason = http.HTTPStatus(status).phrase
     except ValueError:
@@ -238,12 +247,14 @@ def send_response(sock: socket.socket, status: int, body: bytes = b"", *,
     # frozen after ~16 KB shows the bytes that got through.
     view = memoryview(body)
     for start in range(0, len(body), 4096):
-        sock.sendall(view[start:start + 4096])
+        sock.sendall(view[start : start + 4096])
 
 
 def page(title: str, text: str, size: int | None = None) -> bytes:
-    body = (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-            f"<body><h1>{title}</h1><p>{text}</p>\n").encode()
+    body = (
+        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>{title}</title></head>'
+        f"<body><h1>{title}</h1><p>{text}</p>\n"
+    ).encode()
     tail = b"</body></html>\n"
     if size is not None and size > len(body) + len(tail):
         filler = size - len(body) - len(tail)
@@ -259,7 +270,8 @@ def relay(a: socket.socket, b: socket.socket, idle_timeout: float = IO_TIMEOUT) 
     try:
         while True:
             ready: list[socket.socket] = [
-                s for s in peers if isinstance(s, ssl.SSLSocket) and s.pending()]
+                s for s in peers if isinstance(s, ssl.SSLSocket) and s.pending()
+            ]
             if not ready:
                 ready, _, _ = select.select(list(peers), [], [], idle_timeout)
                 if not ready:
@@ -321,8 +333,10 @@ class LabServer:
 
     def configure(self, config: dict[str, Any]) -> None:
         state = build_state(config)
-        wanted = {(item["kind"], item["address"], int(item["port"])) for item in
-                  config.get("listeners", [])}
+        wanted = {
+            (item["kind"], item["address"], int(item["port"]))
+            for item in config.get("listeners", [])
+        }
         with self._lock:
             for key in list(self.listeners):
                 if key not in wanted:
@@ -367,12 +381,17 @@ class LabServer:
             sock.close()
             raise OSError(exc.errno, f"cannot bind {kind} {address}:{port}: {exc}") from exc
         if kind == "dns":
-            threading.Thread(target=self._dns_loop, args=(sock, address), daemon=True,
-                             name=f"dns-{address}").start()
+            threading.Thread(
+                target=self._dns_loop, args=(sock, address), daemon=True, name=f"dns-{address}"
+            ).start()
         else:
             sock.listen(256)
-            threading.Thread(target=self._accept_loop, args=(sock, kind, address, port),
-                             daemon=True, name=f"{kind}-{address}:{port}").start()
+            threading.Thread(
+                target=self._accept_loop,
+                args=(sock, kind, address, port),
+                daemon=True,
+                name=f"{kind}-{address}:{port}",
+            ).start()
         return sock
 
     def event(self, **fields: Any) -> None:
@@ -390,8 +409,9 @@ class LabServer:
             server = self.state.dns_by_address.get(address, {})
             overrides = server.get("overrides", {})
             zone = self.state.zone if server.get("zone", True) else {}
-            reply = dnsutil.respond_wire(data, zone, overrides,
-                                         subdomains=bool(server.get("subdomains", False)))
+            reply = dnsutil.respond_wire(
+                data, zone, overrides, subdomains=bool(server.get("subdomains", False))
+            )
             self.event(kind="dns", server=address, client=peer[0], answered=reply is not None)
             if reply is not None:
                 with contextlib.suppress(OSError):
@@ -405,11 +425,13 @@ class LabServer:
                 conn, peer = sock.accept()
             except OSError:
                 return
-            threading.Thread(target=self._connection, args=(conn, peer, kind, address, port),
-                             daemon=True).start()
+            threading.Thread(
+                target=self._connection, args=(conn, peer, kind, address, port), daemon=True
+            ).start()
 
-    def _connection(self, conn: socket.socket, peer: Any, kind: str, address: str,
-                    port: int) -> None:
+    def _connection(
+        self, conn: socket.socket, peer: Any, kind: str, address: str, port: int
+    ) -> None:
         conn.settimeout(IO_TIMEOUT)
         try:
             if kind == "http":
@@ -419,14 +441,21 @@ class LabServer:
                 site = self.state.site_for(address, None)
                 if site is None or site.context is None:
                     return
-                tls = site.context.wrap_socket(conn, server_side=True,
-                                               do_handshake_on_connect=False)
+                tls = site.context.wrap_socket(
+                    conn, server_side=True, do_handshake_on_connect=False
+                )
                 conn = tls
                 try:
                     tls.do_handshake()
                 except (OSError, ssl.SSLError) as exc:
-                    self.event(kind="tls", address=address, client=peer[0],
-                               sni=getattr(tls, "_lab_sni", None), ok=False, error=str(exc))
+                    self.event(
+                        kind="tls",
+                        address=address,
+                        client=peer[0],
+                        sni=getattr(tls, "_lab_sni", None),
+                        ok=False,
+                        error=str(exc),
+                    )
                     return
                 sni = getattr(tls, "_lab_sni", None)
                 self.event(kind="tls", address=address, client=peer[0], sni=sni, ok=True)
@@ -444,16 +473,25 @@ class LabServer:
             with contextlib.suppress(OSError):
                 conn.close()
 
-    def _serve_http(self, sock: socket.socket, client: str, address: str, *, tls: bool,
-                    sni: str | None) -> None:
+    def _serve_http(
+        self, sock: socket.socket, client: str, address: str, *, tls: bool, sni: str | None
+    ) -> None:
         request = read_request(sock)
         if request is None:
             return
         state = self.state
         site = state.site_for(address, request.host or sni)
-        self.event(kind="http", address=address, client=client, tls=tls, sni=sni,
-                   host=request.host, method=request.method, path=request.path,
-                   site=site.name if site else None)
+        self.event(
+            kind="http",
+            address=address,
+            client=client,
+            tls=tls,
+            sni=sni,
+            host=request.host,
+            method=request.method,
+            path=request.path,
+            site=site.name if site else None,
+        )
         head_only = request.method == "HEAD"
         if site is None:
             send_response(sock, 404, page("Not found", "No site here."), head_only=head_only)
@@ -467,45 +505,70 @@ class LabServer:
             return
         if request.path in routes:
             route = routes[request.path]
-            send_response(sock, int(route.get("status", 200)),
-                          str(route.get("body", "")).encode(),
-                          content_type=route.get("content_type", "text/plain; charset=utf-8"),
-                          headers=route.get("headers"), head_only=head_only)
+            send_response(
+                sock,
+                int(route.get("status", 200)),
+                str(route.get("body", "")).encode(),
+                content_type=route.get("content_type", "text/plain; charset=utf-8"),
+                headers=route.get("headers"),
+                head_only=head_only,
+            )
             return
         if request.path == "/cdn-cgi/trace" and b.get("trace", True):
             lines = [
-                "fl=lab", f"h={request.host or site.name}", f"ip={client}",
-                f"ts={time.time():.3f}", f"visit_scheme={'https' if tls else 'http'}",
-                f"uag={request.headers.get('user-agent', '')}", "colo=LAB", "sliver=none",
-                "http=http/1.1", f"loc={b.get('trace_loc', 'CN')}",
+                "fl=lab",
+                f"h={request.host or site.name}",
+                f"ip={client}",
+                f"ts={time.time():.3f}",
+                f"visit_scheme={'https' if tls else 'http'}",
+                f"uag={request.headers.get('user-agent', '')}",
+                "colo=LAB",
+                "sliver=none",
+                "http=http/1.1",
+                f"loc={b.get('trace_loc', 'CN')}",
                 f"tls={sock.version() if isinstance(sock, ssl.SSLSocket) else 'off'}",
-                f"sni={'plaintext' if sni else 'off'}", "warp=off", "gateway=off", "rbi=off",
+                f"sni={'plaintext' if sni else 'off'}",
+                "warp=off",
+                "gateway=off",
+                "rbi=off",
                 "kex=X25519",
             ]
-            send_response(sock, 200, ("\n".join(lines) + "\n").encode(),
-                          content_type="text/plain", head_only=head_only)
+            send_response(
+                sock,
+                200,
+                ("\n".join(lines) + "\n").encode(),
+                content_type="text/plain",
+                head_only=head_only,
+            )
             return
         if b.get("redirect"):
             status = int(b.get("status", 302))
-            send_response(sock, status if 300 <= status < 400 else 302,
-                          page("Moved", f"See {b['redirect']}"),
-                          headers={"Location": b["redirect"]}, head_only=head_only)
+            send_response(
+                sock,
+                status if 300 <= status < 400 else 302,
+                page("Moved", f"See {b['redirect']}"),
+                headers={"Location": b["redirect"]},
+                head_only=head_only,
+            )
             return
         status = int(b.get("status", 200))
         title = b.get("title") or site.name
         text = b.get("text") or f"This is {site.name}, a lab web site."
         if b.get("region_blocked"):
             title = b.get("title") or "Not available in your region"
-            text = b.get("text") or ("Sorry, this service is not available in your country "
-                                     "or region.")
+            text = b.get("text") or (
+                "Sorry, this service is not available in your country or region."
+            )
         body = b.get("body")
         data = body.encode() if body is not None else page(title, text, b.get("body_bytes"))
         send_response(sock, status, data, headers=b.get("headers"), head_only=head_only)
 
     def _serve_doh(self, sock: socket.socket, request: Request, state: State) -> None:
         if request.method == "POST":
-            if request.headers.get("content-type", "").split(";")[0].strip() != \
-                    "application/dns-message":
+            if (
+                request.headers.get("content-type", "").split(";")[0].strip()
+                != "application/dns-message"
+            ):
                 send_response(sock, 415, page("Unsupported media type", "Use dns-message."))
                 return
             wire = read_body(sock, request)
@@ -528,9 +591,14 @@ class LabServer:
             send_response(sock, 400, page("Bad request", "Not a DNS query."))
             return
         self.event(kind="doh", method=request.method)
-        send_response(sock, 200, answer, content_type="application/dns-message",
-                      headers={"Cache-Control": "max-age=60"},
-                      head_only=request.method == "HEAD")
+        send_response(
+            sock,
+            200,
+            answer,
+            content_type="application/dns-message",
+            headers={"Cache-Control": "max-age=60"},
+            head_only=request.method == "HEAD",
+        )
 
     # ---- censor: interceptor, portal, block proxy
 
@@ -570,8 +638,14 @@ class LabServer:
         try:
             tls.do_handshake()
         except (OSError, ssl.SSLError) as exc:
-            self.event(kind="mitm", client=client, dst=dst, sni=getattr(tls, "_lab_sni", None),
-                       ok=False, error=str(exc))
+            self.event(
+                kind="mitm",
+                client=client,
+                dst=dst,
+                sni=getattr(tls, "_lab_sni", None),
+                ok=False,
+                error=str(exc),
+            )
             return tls
         sni = getattr(tls, "_lab_sni", None) or None
         self.event(kind="mitm", client=client, dst=dst, sni=sni, ok=True)
@@ -606,11 +680,20 @@ class LabServer:
         login_path = portal.get("login_path", "/login")
         self.event(kind="portal", client=client, host=request.host, path=request.path)
         if request.path == login_path:
-            send_response(sock, 200, page(portal.get("title", "Guest Wi-Fi login"),
-                                          "Accept the terms of use to continue."))
+            send_response(
+                sock,
+                200,
+                page(
+                    portal.get("title", "Guest Wi-Fi login"), "Accept the terms of use to continue."
+                ),
+            )
             return
-        send_response(sock, 302, page("Login required", "Redirecting to the login page."),
-                      headers={"Location": portal["login_url"]})
+        send_response(
+            sock,
+            302,
+            page("Login required", "Redirecting to the login page."),
+            headers={"Location": portal["login_url"]},
+        )
 
     def _serve_blockproxy(self, sock: socket.socket, client: str) -> None:
         dst, dst_port = original_destination(sock)
@@ -622,10 +705,14 @@ class LabServer:
         blocked = {h.lower() for h in config.get("hosts", [])}
         if host in blocked or any(host.endswith("." + h) for h in blocked):
             self.event(kind="blockpage", client=client, host=host, dst=dst)
-            send_response(sock, int(config.get("status", 200)),
-                          page(config.get("title", "Access denied"),
-                               config.get("text", "This website has been blocked in "
-                                          "accordance with the law.")))
+            send_response(
+                sock,
+                int(config.get("status", 200)),
+                page(
+                    config.get("title", "Access denied"),
+                    config.get("text", "This website has been blocked in accordance with the law."),
+                ),
+            )
             return
         self.event(kind="proxied", client=client, host=host, dst=dst)
         try:
@@ -673,8 +760,19 @@ def build_udp_packet(src: str, dst: str, sport: int, dport: int, payload: bytes)
     udp = struct.pack("!HHHH", sport, dport, length, 0) + payload
     csum = _checksum(pseudo + udp) or 0xFFFF
     udp = udp[:6] + struct.pack("!H", csum) + udp[8:]
-    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + length, random.randrange(1, 65535),
-                         0x4000, 64, socket.IPPROTO_UDP, 0, s, d)
+    header = struct.pack(
+        "!BBHHHBBH4s4s",
+        0x45,
+        0,
+        20 + length,
+        random.randrange(1, 65535),
+        0x4000,
+        64,
+        socket.IPPROTO_UDP,
+        0,
+        s,
+        d,
+    )
     header = header[:10] + struct.pack("!H", _checksum(header)) + header[12:]
     return header + udp
 
@@ -720,8 +818,9 @@ class Injector:
             parsed = parse_udp(packet.payload)
             if parsed is not None:
                 src, dst, sport, dport, payload = parsed
-                reply = dnsutil.respond_wire(payload, {}, self.names, subdomains=True,
-                                             only_overrides=True)
+                reply = dnsutil.respond_wire(
+                    payload, {}, self.names, subdomains=True, only_overrides=True
+                )
                 if reply is not None:
                     forged = build_udp_packet(dst, src, dport, sport, reply)
                     if ":" in src:
@@ -754,15 +853,15 @@ class Delayer:
     def _handle(self, packet: QueuedPacket) -> None:
         with self._cond:
             self._counter += 1
-            heapq.heappush(self._heap, (time.monotonic() + self.delay_s, self._counter,
-                                        packet.packet_id))
+            heapq.heappush(
+                self._heap, (time.monotonic() + self.delay_s, self._counter, packet.packet_id)
+            )
             self._cond.notify()
 
     def _release(self) -> None:
         while True:
             with self._cond:
-                while not self._closed and (not self._heap
-                                            or self._heap[0][0] > time.monotonic()):
+                while not self._closed and (not self._heap or self._heap[0][0] > time.monotonic()):
                     timeout = None if not self._heap else self._heap[0][0] - time.monotonic()
                     self._cond.wait(timeout)
                 if self._closed:

@@ -262,15 +262,19 @@ def vpn_findings(
         out.append(Finding("vpn_not_active", "info"))
         if ev.plan is not None and ev.plan.vpn_expected:
             out.append(Finding("vpn_expected_missing", "warning"))
-    if view.state == "active" and view.carrying:
-        out.extend(_split_and_leaks(ev, view, verdicts))
+    if view.state == "active":
+        # A tunnel that carries none of the run's traffic (a company VPN for its own
+        # networks, Tailscale) is a split tunnel too: everything checked went around it.
+        out.extend(_split_and_leaks(ev, view, verdicts, leaks=bool(view.carrying)))
     out.extend(_per_app(ev))
     out.extend(_exit_abroad(ev, view))
     out.extend(_endpoint_findings(ev, view, foreign_tcp_works))
     return out
 
 
-def _split_and_leaks(ev: Evidence, view: VpnView, verdicts: list[ServiceVerdict]) -> list[Finding]:
+def _split_and_leaks(
+    ev: Evidence, view: VpnView, verdicts: list[ServiceVerdict], *, leaks: bool
+) -> list[Finding]:
     out: list[Finding] = []
     tunnel_names = set(view.carrying) | set(view.tunnels)
     by_id = {v.id: v for v in verdicts}
@@ -304,6 +308,8 @@ def _split_and_leaks(ev: Evidence, view: VpnView, verdicts: list[ServiceVerdict]
         )
     elif domestic_out:
         out.append(Finding("vpn_domestic_direct", "info", params={"interface": interface}))
+    if not leaks:
+        return out
     # DNS leak: a resolver the system asks, reached around the tunnel.
     leaking = [
         r.target

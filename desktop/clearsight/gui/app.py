@@ -22,7 +22,7 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication
 
-from clearsight import APP_NAME, __version__
+from clearsight import __version__
 from clearsight.gui.main_window import MainWindow
 from clearsight.gui.settings import APPLICATION, ORGANISATION, AppSettings
 from clearsight.gui.theme import app_icon
@@ -122,4 +122,4 @@ def run_app(path: Path | None = None, profile: Path | None = None, run_now: bool
     return int(status)
 
 
-__all__ = ["APP_NAME", "create_application", "run_app", "start_window"]
+__all__ = ["create_application", "run_app", "start_window", "warm_up_imports"]

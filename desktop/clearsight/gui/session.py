@@ -15,7 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -85,7 +85,6 @@ class ReportState:
     final: bool
     finished_checks: frozenset[str] = frozenset()
     opened_from: Path | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def build_state(
@@ -128,7 +127,7 @@ def build_state(
 
 def rebuild_state(state: ReportState, language: str) -> ReportState:
     """The same result in another language (off the GUI thread)."""
-    rebuilt = build_state(
+    return build_state(
         state.observations,
         state.meta,
         language,
@@ -136,7 +135,6 @@ def rebuild_state(state: ReportState, language: str) -> ReportState:
         finished_checks=state.finished_checks,
         opened_from=state.opened_from,
     )
-    return replace(rebuilt, extra=state.extra)
 
 
 def _iso(moment: datetime) -> str:

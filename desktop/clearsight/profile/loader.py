@@ -168,13 +168,17 @@ def check_ca_file(profile: Profile) -> None:
         size = os.stat(ca_file).st_size
     except OSError as exc:
         raise ProfileError(
-            source, f"the certificate file {shown} cannot be read ({exc.strerror or exc})",
-            key=key, line=line,
+            source,
+            f"the certificate file {shown} cannot be read ({exc.strerror or exc})",
+            key=key,
+            line=line,
         ) from None
     if size > MAX_CA_FILE_BYTES:
         raise ProfileError(
-            source, f"the certificate file {shown} is too large ({size:,} bytes) to be one",
-            key=key, line=line,
+            source,
+            f"the certificate file {shown} is too large ({size:,} bytes) to be one",
+            key=key,
+            line=line,
         )
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(ca_file))

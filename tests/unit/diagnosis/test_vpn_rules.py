@@ -242,6 +242,12 @@ TEREDO = NetworkInterface(
 )
 
 
+def tunnel_carrying_nothing() -> tuple[Observation, ...]:
+    """A tunnel up with an address (Tailscale-like) that none of the checks went through."""
+    s = baseline().environment(tun("tailscale0", link_type="tun", v4="100.101.102.103"))
+    return s.routes("wlan0").proxy().build()
+
+
 def per_app_client() -> tuple[Observation, ...]:
     s = baseline().environment(clients=[ClientSeen("Zscaler", "vpn", "ZSATunnel", per_app=True)])
     return s.routes("wlan0").proxy().build()
@@ -521,7 +527,7 @@ ROWS = [
     ),
     pytest.param(
         macos(carrying=False, connected=True),
-        Expect(ACTIVE, "active"),
+        Expect({**ACTIVE, "vpn_split_tunnel": ("foreign",)}, "active"),
         id="macos-connected-vpn-service",
     ),
     pytest.param(
@@ -539,6 +545,17 @@ ROWS = [
     ),
     pytest.param(
         windows_adapters(TEREDO), Expect(NOT_ACTIVE, "not_active"), id="windows-teredo-is-not-a-vpn"
+    ),
+    pytest.param(
+        tunnel_carrying_nothing,
+        Expect(
+            {**ACTIVE, "vpn_split_tunnel": ("foreign",)},
+            "active",
+            {"foreign": "direct"},
+            params={"vpn_active": {"interface": "tailscale0"}},
+            status="ok",
+        ),
+        id="a-tunnel-that-carries-none-of-the-checks-is-a-split",
     ),
     pytest.param(
         per_app_client,

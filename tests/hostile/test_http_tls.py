@@ -1,0 +1,171 @@
+"""Hostile HTTP and TLS servers on loopback: per-operation timeouts hold, every failure is a
+name (never an exception), bodies and redirects stay bounded, and nothing a broken server
+sends is taken for a working page."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clearsight.probes import failures, tls
+from clearsight.probes.context import ProbeContext
+from clearsight.probes.http import MAX_BODY_BYTES, MAX_REDIRECTS, fetch, fetch_bytes
+from clearsight.probes.records import HttpFetch
+
+from .hostile_http import HTTP_BEHAVIOURS, TLS_BEHAVIOURS, Pki, hostile_server, make_pki
+
+TIMEOUT_S = 1.5
+# The watchdog wakes within a few ms of a deadline; thread scheduling on a busy CI machine
+# takes the rest.
+SLACK_S = 0.6
+KNOWN_FAILURES = {v for k, v in vars(failures).items() if k.isupper() and isinstance(v, str)}
+
+# Behaviours whose answer is nevertheless a complete, ordinary HTTP response.
+ANSWERS = {"status_999", "negative_length", "binary_headers", "gzip_bomb"}
+# Behaviours that end in a redirect that is recorded and not followed.
+RECORDED_REDIRECTS = {"redirect_odd_scheme", "redirect_javascript"}
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return make_pki(tmp_path_factory.mktemp("hostile-pki"))
+
+
+@pytest.fixture(scope="module")
+def trust(pki: Pki) -> tls.TrustStores:
+    return tls.TrustStores.build(pki.ca_pem)
+
+
+def _ctx() -> ProbeContext:
+    return ProbeContext(timeout_s=TIMEOUT_S, deadline=time.monotonic() + 60)
+
+
+def _check_fetch(behaviour: str, result: HttpFetch, took: float) -> None:
+    assert took <= TIMEOUT_S + SLACK_S, f"{behaviour}: {took:.2f} s"
+    assert result.failure is None or result.failure in KNOWN_FAILURES, result.failure
+    assert result.failure != failures.UNKNOWN, result
+    assert result.body_bytes <= MAX_BODY_BYTES
+    assert len(result.body_prefix) <= 2048
+    assert len(result.redirects) <= MAX_REDIRECTS + 1
+    for _name, value in result.headers:
+        assert len(value) <= 300
+    if behaviour in ANSWERS:
+        assert result.status is not None
+        return
+    if behaviour in RECORDED_REDIRECTS:
+        assert result.redirects and result.final_url == result.redirects[-1].location
+        assert result.body_bytes == 0
+        return
+    if behaviour in ("redirect_chain", "redirect_loop"):
+        assert result.failure == failures.TOO_MANY_REDIRECTS
+        return
+    if behaviour in ("endless_body", "endless_chunked"):
+        # 200 and the start of the page: what was read is recorded, and that it is unfinished
+        assert result.status == 200 and not result.body_complete
+        assert result.body_bytes == MAX_BODY_BYTES
+        return
+    # Everything else is broken: it must not look like a complete page.
+    assert result.failure is not None or not result.body_complete, result
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize("behaviour", sorted(HTTP_BEHAVIOURS))
+def test_fetch_against_a_hostile_server(
+    behaviour: str, scheme: str, pki: Pki, trust: tls.TrustStores
+) -> None:
+    with hostile_server(behaviour, tls=pki if scheme == "https" else None) as server:
+        started = time.monotonic()
+        result = fetch(
+            _ctx(),
+            server.url,
+            "127.0.0.1",
+            ssl_context=trust.public if scheme == "https" else None,
+        )
+        took = time.monotonic() - started
+    _check_fetch(behaviour, result, took)
+
+
+@pytest.mark.parametrize("behaviour", sorted(HTTP_BEHAVIOURS))
+def test_fetch_bytes_against_a_hostile_server(
+    behaviour: str, pki: Pki, trust: tls.TrustStores
+) -> None:
+    """The small whole-body reads (DoH, clock, exit country, PAC) have the same bounds."""
+    with hostile_server(behaviour, tls=pki) as server:
+        started = time.monotonic()
+        response = fetch_bytes(
+            _ctx(), server.url, "127.0.0.1", ssl_context=trust.public, max_body=8192
+        )
+        took = time.monotonic() - started
+    assert took <= TIMEOUT_S + SLACK_S, took
+    assert len(response.body) <= 8192
+    assert response.failure is None or response.failure in KNOWN_FAILURES
+    assert response.failure != failures.UNKNOWN
+    assert len(response.headers) <= 50
+    if behaviour not in ANSWERS and not behaviour.startswith(("redirect", "huge_location")):
+        assert response.failure is not None or response.status != 200 or behaviour in (
+            "endless_body",
+            "endless_chunked",
+        ), response
+
+
+@pytest.mark.parametrize("behaviour", sorted(TLS_BEHAVIOURS))
+def test_tls_handshakes_against_a_hostile_server(
+    behaviour: str, trust: tls.TrustStores
+) -> None:
+    with hostile_server(behaviour) as server:
+        for probe in ("control", "real", "fetch"):
+            ctx = _ctx()
+            started = time.monotonic()
+            if probe == "control":
+                record = tls.control_handshake(ctx, trust, "127.0.0.1", server.port)
+                failure = record.failure
+            elif probe == "real":
+                record = tls.real_name_handshake(ctx, trust, "127.0.0.1", server.port, "x.test")
+                failure = record.failure
+            else:
+                failure = fetch(ctx, server.url, "127.0.0.1", ssl_context=trust.public).failure
+            took = time.monotonic() - started
+            # a real-name handshake that fails verification makes up to three handshakes
+            assert took <= TIMEOUT_S + SLACK_S, (probe, took)
+            assert failure is not None and failure in KNOWN_FAILURES, (probe, failure)
+            assert failure != failures.UNKNOWN, probe
+
+
+def test_cancel_unblocks_every_hostile_request_at_once(pki: Pki, trust: tls.TrustStores) -> None:
+    """Cancel shuts every socket: requests stuck in dripping, silent or endless servers
+    all return within a fraction of a second."""
+    import threading
+
+    ctx = ProbeContext(timeout_s=30.0, deadline=time.monotonic() + 60)
+    stuck = ["drip_status", "drip_body", "silence", "headers_endless", "broken_chunked"]
+    results: list[HttpFetch] = []
+    with contextlib.ExitStack() as stack:
+        servers = [stack.enter_context(hostile_server(b, tls=pki)) for b in stuck]
+        servers.append(stack.enter_context(hostile_server("tls_never_completes")))
+        threads = [
+            threading.Thread(
+                target=lambda s=s: results.append(
+                    fetch(ctx, s.url, "127.0.0.1", ssl_context=trust.public)
+                )
+            )
+            for s in servers
+        ]
+        for thread in threads:
+            thread.start()
+        time.sleep(0.8)
+        started = time.monotonic()
+        ctx.cancel()
+        for thread in threads:
+            thread.join(5)
+        took = time.monotonic() - started
+    assert took < 1.0, took
+    assert len(results) == len(servers)
+    assert all(r.failure == failures.CANCELLED for r in results), [r.failure for r in results]
+
+
+def _tmp(tmp_path: Path) -> Path:
+    return tmp_path
