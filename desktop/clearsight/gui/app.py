@@ -28,7 +28,7 @@ from clearsight.gui.settings import APPLICATION, ORGANISATION, AppSettings
 from clearsight.gui.theme import app_icon
 
 # When set, the path of a file to which the app writes the moment its window was first
-# painted (scripts/gui_benchmark.py measures the start-up time with it).
+# painted (benchmarks/gui_benchmarks.py measures the start-up time with it).
 STARTUP_PROBE_ENV = "CLEARSIGHT_STARTUP_PROBE"
 
 

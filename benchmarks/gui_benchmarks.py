@@ -1,7 +1,7 @@
 """Figures of the desktop app: time until the window is on screen, idle memory, and the
 longest the event loop is held up during a run.
 
-    .venv/bin/python scripts/gui_benchmark.py          # starts itself under xvfb-run
+    .venv/bin/python benchmarks/gui_benchmarks.py          # starts itself under xvfb-run
 
 Method (DESIGN.md, "Measuring"): warm runs (one discarded first), the median of at least
 five, the machine printed beside the figures.
