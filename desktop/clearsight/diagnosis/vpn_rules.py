@@ -75,12 +75,13 @@ def is_tunnel(interface: NetworkInterface, platform: str) -> bool:
     if "loopback" in interface.flags:
         return False
     description = interface.description or ""
-    if platform.lower() == "windows" or interface.if_type in (WINDOWS_PPP, WINDOWS_PROP_VIRTUAL):
+    if platform.lower() == "windows":
+        # IfType numbers are Windows' own (on Linux the field holds ARPHRD numbers).
         if description and _WINDOWS_NOT_VPN.search(description):
             return False
-        if interface.if_type == WINDOWS_PPP or _WINDOWS_VPN_DESCRIPTION.search(description):
+        if interface.if_type in (WINDOWS_PPP, WINDOWS_PROP_VIRTUAL):
             return True
-        if interface.if_type == WINDOWS_PROP_VIRTUAL and platform.lower() == "windows":
+        if _WINDOWS_VPN_DESCRIPTION.search(description):
             return True
     if interface.link_type in TUNNEL_LINK_TYPES:
         return True

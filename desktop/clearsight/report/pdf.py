@@ -95,71 +95,81 @@ def render_pdf(report: dict[str, Any]) -> bytes:
     except ImportError as exc:
         raise PdfError(f"A PDF cannot be made on this computer ({exc}).") from None
 
-    app = QGuiApplication.instance() or QGuiApplication([])
-    _ = app
-    view = build_view(report)
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    writer = QPdfWriter(buffer)
-    writer.setResolution(DPI)
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
-    writer.setPageMargins(
-        QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter
-    )
-    writer.setTitle(f"{view.title} {view.report_id}")
-    writer.setCreator("Clearsight")
+    # A QGuiApplication made here is shut down again afterwards: a process that later
+    # opens windows (the tests, or a GUI started after a PDF) needs a QApplication, and
+    # Qt allows only one application object at a time.
+    owned = QGuiApplication([]) if QGuiApplication.instance() is None else None
 
-    page = writer.pageLayout().paintRectPixels(DPI)
-    footer_px = FOOTER_MM / 25.4 * DPI
-    body_height = page.height() - footer_px
+    def draw() -> bytes:
+        view = build_view(report)
+        data = QByteArray()
+        buffer = QBuffer(data)
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        writer = QPdfWriter(buffer)
+        writer.setResolution(DPI)
+        writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+        writer.setPageMargins(
+            QMarginsF(MARGIN_MM, MARGIN_MM, MARGIN_MM, MARGIN_MM), QPageLayout.Unit.Millimeter
+        )
+        writer.setTitle(f"{view.title} {view.report_id}")
+        writer.setCreator("Clearsight")
 
-    document = QTextDocument()
-    document.documentLayout().setPaintDevice(writer)
-    font = QFont()
-    chinese = view.language.startswith("zh")
-    font.setFamilies(_CJK_FONTS + _LATIN_FONTS if chinese else _LATIN_FONTS + _CJK_FONTS)
-    font.setPointSizeF(9.5)
-    document.setDefaultFont(font)
-    document.setDocumentMargin(0)
-    document.setDefaultStyleSheet(_CSS)
-    document.setHtml(print_html(view))
-    document.setPageSize(QSizeF(page.width(), body_height))
-    pages = max(document.pageCount(), 1)
+        page = writer.pageLayout().paintRectPixels(DPI)
+        footer_px = FOOTER_MM / 25.4 * DPI
+        body_height = page.height() - footer_px
 
-    painter = QPainter()
-    if not painter.begin(writer):  # pragma: no cover - Qt could not start the PDF
-        raise PdfError("A PDF cannot be made on this computer (Qt's PDF writer did not start).")
+        document = QTextDocument()
+        document.documentLayout().setPaintDevice(writer)
+        font = QFont()
+        chinese = view.language.startswith("zh")
+        font.setFamilies(_CJK_FONTS + _LATIN_FONTS if chinese else _LATIN_FONTS + _CJK_FONTS)
+        font.setPointSizeF(9.5)
+        document.setDefaultFont(font)
+        document.setDocumentMargin(0)
+        document.setDefaultStyleSheet(_CSS)
+        document.setHtml(print_html(view))
+        document.setPageSize(QSizeF(page.width(), body_height))
+        pages = max(document.pageCount(), 1)
+
+        painter = QPainter()
+        if not painter.begin(writer):  # pragma: no cover - Qt could not start the PDF
+            raise PdfError("A PDF cannot be made on this computer (Qt's PDF writer did not start).")
+        try:
+            footer_font = QFont(font)
+            footer_font.setPointSizeF(7.5)
+            for index in range(pages):
+                if index:
+                    writer.newPage()
+                painter.save()
+                painter.setClipRect(QRectF(0, 0, page.width(), body_height))
+                painter.translate(0, -index * body_height)
+                context = QAbstractTextDocumentLayout.PaintContext()
+                context.clip = QRectF(0, index * body_height, page.width(), body_height)
+                document.documentLayout().draw(painter, context)
+                painter.restore()
+                painter.setFont(footer_font)
+                painter.setPen(QColor("#5f6368"))
+                footer = QRectF(0, body_height + footer_px * 0.25, page.width(), footer_px * 0.75)
+                painter.drawText(
+                    footer,
+                    int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom),
+                    f"{view.title} · {view.report_id}",
+                )
+                painter.drawText(
+                    footer,
+                    int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom),
+                    f"{index + 1} / {pages}",
+                )
+        finally:
+            painter.end()
+        buffer.close()
+        return bytes(data.data())
+
     try:
-        footer_font = QFont(font)
-        footer_font.setPointSizeF(7.5)
-        for index in range(pages):
-            if index:
-                writer.newPage()
-            painter.save()
-            painter.setClipRect(QRectF(0, 0, page.width(), body_height))
-            painter.translate(0, -index * body_height)
-            context = QAbstractTextDocumentLayout.PaintContext()
-            context.clip = QRectF(0, index * body_height, page.width(), body_height)
-            document.documentLayout().draw(painter, context)
-            painter.restore()
-            painter.setFont(footer_font)
-            painter.setPen(QColor("#5f6368"))
-            footer = QRectF(0, body_height + footer_px * 0.25, page.width(), footer_px * 0.75)
-            painter.drawText(
-                footer,
-                int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom),
-                f"{view.title} · {view.report_id}",
-            )
-            painter.drawText(
-                footer,
-                int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom),
-                f"{index + 1} / {pages}",
-            )
+        return draw()
     finally:
-        painter.end()
-    buffer.close()
-    return bytes(data.data())
+        if owned is not None:
+            owned.shutdown()
 
 
 def print_html(view: ReportView) -> str:
