@@ -7,10 +7,12 @@ checks could not run; 3 bad usage or a bad profile (one clear message, no traceb
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
@@ -78,7 +80,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tolerant_streams() -> None:
+    """A console or pipe whose encoding cannot show every character (a legacy code page,
+    ``PYTHONIOENCODING=ascii``) gets "?" for them instead of a traceback at the end."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="replace")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    _tolerant_streams()
     args_list = list(sys.argv[1:] if argv is None else argv)
     # `clearsight PATH` (a file association) opens the app with that profile or report.
     if (
@@ -107,15 +120,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if args.command == "run":
-            return _run(args)
+            with _quit_signals_interrupt():
+                return _run(args)
         if args.command == "explain":
-            return _explain(args)
+            with _quit_signals_interrupt():
+                return _explain(args)
         return _gui(
             path=None, profile=getattr(args, "profile", None), run_now=getattr(args, "run", False)
         )
     except KeyboardInterrupt:
         print("\nStopped.", file=sys.stderr)
         return EXIT_NOT_ANSWERED
+
+
+@contextlib.contextmanager
+def _quit_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP (a closed terminal, a logout, a shutdown) stop the command line
+    the way Ctrl-C does: the checks are cancelled and a file being saved is never left
+    behind half written (its temporary file is removed)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGHUP"):
+            number = getattr(signal, name, None)
+            if number is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    previous[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                signal.signal(number, handler)
 
 
 def _language(requested: str | None, fallback: str) -> str:
@@ -162,7 +201,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         profile = load_profile(args.profile)
-        check_ca_file(profile)
+        check_ca_file(profile, None if args.profile is None else str(args.profile))
     except ProfileError as exc:
         print(str(exc), file=sys.stderr)
         return EXIT_USAGE
@@ -192,7 +231,11 @@ def _run(args: argparse.Namespace) -> int:
         outcome=result.outcome,
     )
     report = build_report(result.observations, meta, language=language, redact=not args.no_redact)
-    return _deliver(report, args, quiet=args.quiet)
+    code = _deliver(report, args, quiet=args.quiet)
+    if result.outcome == "cancelled":
+        # What a stopped run found is saved, but it is no answer: never "blocked" or "ok".
+        return EXIT_NOT_ANSWERED
+    return code
 
 
 def _explain(args: argparse.Namespace) -> int:

@@ -42,10 +42,13 @@ MODES: dict[str, str] = {
     "forged_then_junk": "a bogus address, then junk and a reply to another ID",
 }
 
-# What each mode may leave a run with, service by service (the issue: dns_failed or
-# dns_tampered; inconclusive where nothing at all can be concluded).
+# What each mode may leave a run with, service by service: a resolver that gives no usable
+# answer (where the reference has one) is dns_failed, never "tampered" (broken is not
+# forged); a well-formed answer with a forged address is dns_tampered.
+FORGING = frozenset({"forged", "forged_then_junk"})
 EXPECTED_VERDICTS: dict[str, frozenset[str]] = {
-    mode: frozenset({"dns_failed", "dns_tampered", "inconclusive"}) for mode in MODES
+    mode: frozenset({"dns_tampered"} if mode in FORGING else {"dns_failed", "inconclusive"})
+    for mode in MODES
 }
 
 

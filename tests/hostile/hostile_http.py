@@ -38,8 +38,8 @@ class Pki:
 
 
 def make_pki(folder: Path) -> Pki:
-    """A CA and a certificate for the IP address 127.0.0.1 (what an https://127.0.0.1 URL
-    is verified against)."""
+    """A CA and a certificate for the IP addresses 127.0.0.1 to 127.0.0.254 (what an
+    https://127.0.0.x URL is verified against)."""
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Hostile test CA")])
@@ -68,7 +68,10 @@ def make_pki(folder: Path) -> Pki:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=10))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            # every 127.0.0.x: each hostile server can have an address of its own
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address(f"127.0.0.{n}")) for n in range(1, 255)]
+            ),
             critical=False,
         )
         .sign(ca_key, hashes.SHA256())
@@ -235,7 +238,9 @@ def short_body(conn: socket.socket, stop: threading.Event, path: str) -> None:
 def gzip_bomb(conn: socket.socket, stop: threading.Event, path: str) -> None:
     """50 MB of zeros in ~50 KB of gzip: never to be inflated."""
     body = _BOMB()
-    _send(conn, OK_HEAD + b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+    _send(
+        conn, OK_HEAD + b"Content-Encoding: gzip\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    )
 
 
 def _bomb() -> Callable[[], bytes]:
@@ -378,28 +383,36 @@ class HostileServer:
     port: int
     tls: bool
     connections: list[int]
+    address: str = "127.0.0.1"
 
     @property
     def url(self) -> str:
-        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}/"
+        return f"{'https' if self.tls else 'http'}://{self.address}:{self.port}/"
 
 
 @contextlib.contextmanager
-def hostile_server(behaviour: str, *, tls: Pki | None = None) -> Iterator[HostileServer]:
-    """Serve ``behaviour`` on 127.0.0.1 (HTTPS with ``tls``, or a ``tls_*`` behaviour)."""
+def hostile_server(
+    behaviour: str, *, tls: Pki | None = None, address: str = "127.0.0.1"
+) -> Iterator[HostileServer]:
+    """Serve ``behaviour`` on ``address`` (a loopback address; HTTPS with ``tls``, or a
+    ``tls_*`` behaviour)."""
     raw = behaviour in TLS_BEHAVIOURS
-    handler = TLS_BEHAVIOURS[behaviour] if raw else HTTP_BEHAVIOURS[behaviour]
+    handler = (
+        TLS_BEHAVIOURS[behaviour] if raw else HTTP_BEHAVIOURS.get(behaviour) or BENIGN[behaviour]
+    )
     context: ssl.SSLContext | None = None
     if tls is not None and not raw:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(str(tls.cert_pem), str(tls.key_pem))
     listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
+    listener.bind((address, 0))
     listener.listen(64)
     listener.settimeout(0.1)
     stop = threading.Event()
-    server = HostileServer(behaviour, listener.getsockname()[1], tls is not None or raw, [])
+    server = HostileServer(
+        behaviour, listener.getsockname()[1], tls is not None or raw, [], address
+    )
     threads: list[threading.Thread] = []
 
     def serve(conn: socket.socket) -> None:
@@ -443,3 +456,12 @@ def hostile_server(behaviour: str, *, tls: Pki | None = None) -> Iterator[Hostil
         listener.close()
         for thread in threads:
             thread.join(2)
+
+
+def ok_page(conn: socket.socket, stop: threading.Event, path: str) -> None:
+    """A well-behaved page (the warm-up and the control)."""
+    body = b"<html><head><title>OK</title></head><body>fine</body></html>"
+    _send(conn, OK_HEAD + b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(body) + body)
+
+
+BENIGN: dict[str, Handler] = {"ok_page": ok_page}

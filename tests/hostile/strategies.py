@@ -37,7 +37,9 @@ def valid_reply(q: Any, *addresses: str, cname: str | None = None) -> bytes:
     return bytes(reply.to_wire())
 
 
-def header(qid: int, flags: int = 0x8180, qd: int = 1, an: int = 0, ns: int = 0, ar: int = 0) -> bytes:
+def header(
+    qid: int, flags: int = 0x8180, qd: int = 1, an: int = 0, ns: int = 0, ar: int = 0
+) -> bytes:
     return struct.pack("!HHHHHH", qid, flags, qd, an, ns, ar)
 
 
@@ -62,9 +64,12 @@ def pointer_ping_pong(qid: int) -> bytes:
     q = question_wire()
     body = header(qid, an=1) + q
     a = len(body)
-    return body + struct.pack("!HH", 0xC000 | (a + 2), 0xC000 | a) + struct.pack(
-        "!HHIH", 1, 1, 60, 4
-    ) + b"\x01\x02\x03\x04"
+    return (
+        body
+        + struct.pack("!HH", 0xC000 | (a + 2), 0xC000 | a)
+        + struct.pack("!HHIH", 1, 1, 60, 4)
+        + b"\x01\x02\x03\x04"
+    )
 
 
 def many_records(qid: int, count: int, *, size: int = 0) -> bytes:
@@ -120,8 +125,9 @@ json_scalars = (
 )
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=12), children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
     max_leaves=25,
 )
 

@@ -73,7 +73,9 @@ def _still_works(dns_client: UdpDnsClient) -> None:
 
 @pytest.mark.parametrize("mode", sorted(MODES))
 @pytest.mark.parametrize("qtype", ["A", "AAAA"])
-def test_a_hostile_resolver_gives_a_failure_name_in_time(client, mode: str, qtype: str) -> None:
+def test_a_hostile_resolver_gives_a_failure_name_in_time(
+    client, mode: str, qtype: str, figure
+) -> None:
     dns_client, records = client
     with hostile_dns_server(mode, timeout_s=TIMEOUT_S) as server:
         started = time.monotonic()
@@ -90,6 +92,12 @@ def test_a_hostile_resolver_gives_a_failure_name_in_time(client, mode: str, qtyp
         first_after = time.monotonic() - started
         record = pending.wait_record(timeout=TIMEOUT_S + LISTEN_S + 2)
         record_after = time.monotonic() - started
+    figure(
+        "dns (loopback)",
+        f"{qtype} {mode}",
+        first_answer_s=round(first_after, 3),
+        record_s=round(record_after, 3),
+    )
     failures_ok, may_hold = EXPECTED[mode]
     assert first_after <= TIMEOUT_S + 0.3, first_after
     assert record_after <= TIMEOUT_S + LISTEN_S + 0.5, record_after
@@ -115,8 +123,13 @@ def test_many_hostile_resolvers_at_once_do_not_starve_an_honest_one(client) -> N
         ]
         pendings = [
             dns_client.submit(
-                "127.0.0.1", f"h{i}.example.test", "A", role="resolver", resolver="h",
-                port=s.port, timeout_s=TIMEOUT_S,
+                "127.0.0.1",
+                f"h{i}.example.test",
+                "A",
+                role="resolver",
+                resolver="h",
+                port=s.port,
+                timeout_s=TIMEOUT_S,
             )
             for i, s in enumerate(servers)
         ]
@@ -141,3 +154,43 @@ def contextlib_exit_stack():  # type: ignore[no-untyped-def]
     import contextlib
 
     return contextlib.ExitStack()
+
+
+def test_many_queries_to_64_kb_answers_and_floods_stay_small(client, figure) -> None:
+    """Every reply is read into a 4 KB buffer and at most 16 are kept per query: 40 queries
+    to servers sending 64 KB datagrams and floods use little memory."""
+    import gc
+    import tracemalloc
+
+    dns_client, _ = client
+    with contextlib_exit_stack() as stack:
+        servers = [
+            stack.enter_context(hostile_dns_server(m, timeout_s=TIMEOUT_S))
+            for m in ("answer_64kb", "thousands_of_records", "flood", "flood")
+        ]
+        gc.collect()
+        tracemalloc.start()
+        try:
+            pendings = [
+                dns_client.submit(
+                    "127.0.0.1",
+                    f"q{i}.example.test",
+                    "A",
+                    role="resolver",
+                    resolver="h",
+                    port=servers[i % len(servers)].port,
+                    timeout_s=TIMEOUT_S,
+                )
+                for i in range(40)
+            ]
+            records = [p.wait_record(timeout=TIMEOUT_S + LISTEN_S + 3) for p in pendings]
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    figure(
+        "dns (loopback)",
+        "40 queries, 64 KB answers and floods",
+        tracemalloc_peak_mb=round(peak / 2**20, 2),
+    )
+    assert all(r is not None and len(r.replies) <= MAX_REPLIES for r in records)
+    assert peak < 5 * 2**20, peak

@@ -3,8 +3,10 @@ never an exception other than the documented ones, and nothing that is not true.
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import json
+import os
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -36,8 +38,14 @@ from clearsight.report.text import render_email_text, render_text
 
 from . import strategies as hs
 
-FAST = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-SLOW = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# CLEARSIGHT_HOSTILE_EXAMPLES=10 runs ten times as many examples (a thorough pass).
+SCALE = max(1, int(os.environ.get("CLEARSIGHT_HOSTILE_EXAMPLES", "1")))
+FAST = settings(
+    max_examples=400 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+SLOW = settings(
+    max_examples=120 * SCALE, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 QUERY = hs.query(qid=0x1234)
 VALID = hs.valid_reply(QUERY, "198.18.1.7", "fd77::7", cname="edge.example.test.")
@@ -121,7 +129,9 @@ def _doh(body: bytes, status: int | None = 200) -> Any:
 @given(st.binary(max_size=2048) | hs.mutated(DOH_VALID), st.sampled_from([200, 200, 404, 500]))
 @example(hs.compression_loop(0), 200)
 @example(hs.many_records(0, 3000, size=60000), 200)
-def test_doh_body_parsing_never_raises_and_never_invents_addresses(body: bytes, status: int) -> None:
+def test_doh_body_parsing_never_raises_and_never_invents_addresses(
+    body: bytes, status: int
+) -> None:
     record = _doh(body, status)
     if record.failure is None:
         assert record.addresses and record.rcode == "NOERROR"
@@ -130,8 +140,12 @@ def test_doh_body_parsing_never_raises_and_never_invents_addresses(body: bytes, 
         return
     assert record.addresses == ()  # never an address beside a failure
     if record.rcode is not None:  # a reply was read: the failure is what its rcode says
-        expected = {"NOERROR": failures.NO_ANSWER, "NXDOMAIN": failures.NXDOMAIN,
-                    "SERVFAIL": failures.DNS_SERVFAIL, "REFUSED": failures.DNS_REFUSED}
+        expected = {
+            "NOERROR": failures.NO_ANSWER,
+            "NXDOMAIN": failures.NXDOMAIN,
+            "SERVFAIL": failures.DNS_SERVFAIL,
+            "REFUSED": failures.DNS_REFUSED,
+        }
         assert record.failure == expected.get(record.rcode, failures.DNS_MALFORMED)
 
 
@@ -144,9 +158,13 @@ def test_a_valid_doh_answer_is_read() -> None:
 
 
 @FAST
-@given(st.text(max_size=3000) | st.lists(st.sampled_from(["ip=", "loc=", "1.2.3.4", "CN", "\n",
-                                                           "::1", "=", "\r", "US\x00"]),
-                                         max_size=40).map("".join))
+@given(
+    st.text(max_size=3000)
+    | st.lists(
+        st.sampled_from(["ip=", "loc=", "1.2.3.4", "CN", "\n", "::1", "=", "\r", "US\x00"]),
+        max_size=40,
+    ).map("".join)
+)
 def test_parse_trace_never_raises_and_returns_only_valid_values(text: str) -> None:
     ip, country = parse_trace(text)
     if ip is not None:
@@ -217,7 +235,7 @@ def test_a_report_of_meaning_hostile_observations_diagnoses_and_renders(
         path = Path(folder) / "r.clearsight-report"
         path.write_text(json.dumps(report), "utf-8")
         try:
-            saved, observations = load_report(path)
+            _saved, observations = load_report(path)
         except ReportError:
             return
     built = build_report(observations, META, language="zh_CN", redact=redact)
@@ -236,16 +254,27 @@ def _report_bytes() -> st.SearchStrategy[bytes]:
 
     shaped = st.fixed_dictionaries(
         {"schema": st.sampled_from([SCHEMA, "clearsight-report/2", 1, None])},
-        optional={"observations": st.lists(hs.broken_observation(), max_size=4) | hs.json_values,
-                  "language": hs.json_values, "redacted": hs.json_values,
-                  "profile": hs.json_values, "platform": hs.json_values,
-                  "redactions": hs.json_values, "duration_s": hs.json_values},
+        optional={
+            "observations": st.lists(hs.broken_observation(), max_size=4) | hs.json_values,
+            "language": hs.json_values,
+            "redacted": hs.json_values,
+            "profile": hs.json_values,
+            "platform": hs.json_values,
+            "redactions": hs.json_values,
+            "duration_s": hs.json_values,
+        },
     ).map(wrap)
     html = shaped.map(
-        lambda b: b'<html><script type="application/json" id="clearsight-report">' + b + b"</script>"
+        lambda b: (
+            b'<html><script type="application/json" id="clearsight-report">' + b + b"</script>"
+        )
     )
-    return st.binary(max_size=2000) | shaped | hs.mutated(b'{"schema": "' + SCHEMA.encode() +
-                                                            b'", "observations": []}') | html
+    return (
+        st.binary(max_size=2000)
+        | shaped
+        | hs.mutated(b'{"schema": "' + SCHEMA.encode() + b'", "observations": []}')
+        | html
+    )
 
 
 @SLOW
@@ -258,7 +287,7 @@ def test_load_report_raises_only_report_error(raw: bytes) -> None:
         path = Path(folder) / "r.clearsight-report"
         path.write_bytes(raw)
         try:
-            saved, observations = load_report(path)
+            _saved, observations = load_report(path)
         except ReportError as exc:
             assert str(path) in str(exc)
             return
@@ -272,8 +301,7 @@ def test_load_report_raises_only_report_error(raw: bytes) -> None:
 def test_parse_profile_raises_only_profile_error(text: str) -> None:
     with tempfile.TemporaryDirectory() as folder:
         try:
-            parse_profile(text.encode("utf-8", "surrogatepass"), "hostile.clearsight",
-                          Path(folder))
+            parse_profile(text.encode("utf-8", "surrogatepass"), "hostile.clearsight", Path(folder))
         except ProfileError as exc:
             assert str(exc).startswith("hostile.clearsight")
             assert "\n" not in str(exc).strip()
@@ -282,10 +310,8 @@ def test_parse_profile_raises_only_profile_error(text: str) -> None:
 @SLOW
 @given(st.binary(max_size=3000))
 def test_parse_profile_of_arbitrary_bytes(raw: bytes) -> None:
-    try:
+    with contextlib.suppress(ProfileError):
         parse_profile(raw, "bytes.clearsight", None)
-    except ProfileError:
-        pass
 
 
 def test_a_profile_over_the_size_limit_is_refused_without_reading_it_all(tmp_path: Path) -> None:
@@ -294,3 +320,47 @@ def test_a_profile_over_the_size_limit_is_refused_without_reading_it_all(tmp_pat
         handle.truncate(MAX_FILE_BYTES * 200)  # sparse, 200 MB
     with pytest.raises(ProfileError, match="too large"):
         load_profile(big)
+
+
+# ----------------------------------------------------------------------- certificates
+
+
+def _der() -> bytes:
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "hostile.test")])
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(datetime.datetime(1950, 1, 1))
+        .not_valid_after(datetime.datetime(9999, 12, 31, 23, 59, 59))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName("hostile.test")]), False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+DER = _der()
+
+
+@FAST
+@given(st.binary(max_size=2000) | hs.mutated(DER))
+@example(DER)
+@example(DER.replace(b"\x0c\x0chostile.test", b"\x0d\x0chostile.test", 1))  # bad issuer
+def test_certificate_fields_of_hostile_bytes_never_raise(der: bytes) -> None:
+    """A server (or a censor) chooses the certificate bytes: every field is read safely."""
+    from clearsight.probes.tls import certificate_fields
+
+    fields = certificate_fields(der)
+    if fields is not None:
+        json.dumps(to_json(fields))
+        assert len(fields.sans) <= 100 and len(fields.subject) <= 500

@@ -4,6 +4,11 @@ Python sockets have per-call timeouts only, so a server that drips one byte a se
 keeps a ``recv`` loop alive for ever. The watchdog closes the gap: every socket a probe
 opens is registered with an absolute deadline, and a single thread shuts it down when
 the deadline passes or the run is cancelled; the blocked call then returns at once.
+
+The watchdog keeps its own duplicate of each descriptor: wrapping a socket in TLS
+detaches the original object (its ``fileno()`` becomes -1) before the handshake starts,
+so shutting down the object that was registered would do nothing to a handshake or an
+HTTPS body that drips. Shutting down the duplicate ends the connection itself.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import itertools
+import os
 import socket
 import threading
 import time
@@ -28,7 +34,8 @@ class SocketWatchdog:
     def __init__(self) -> None:
         self._lock = threading.Condition()
         self._heap: list[tuple[float, int]] = []
-        self._sockets: dict[int, socket.socket] = {}
+        # token -> (the socket to shut down, whether it is the watchdog's own duplicate)
+        self._sockets: dict[int, tuple[socket.socket, bool]] = {}
         self._ids = itertools.count()
         self._stopped = False
         self._thread: threading.Thread | None = None
@@ -50,11 +57,12 @@ class SocketWatchdog:
             self.unregister(token)
 
     def register(self, sock: socket.socket, deadline: float) -> int:
+        watched = _duplicate(sock)
         with self._lock:
             token = next(self._ids)
             if self._stopped:
-                _shutdown(sock)
-            self._sockets[token] = sock
+                _shutdown(watched[0])
+            self._sockets[token] = watched
             heapq.heappush(self._heap, (deadline, token))
             self._ensure_thread()
             self._lock.notify()
@@ -62,7 +70,9 @@ class SocketWatchdog:
 
     def unregister(self, token: int) -> None:
         with self._lock:
-            self._sockets.pop(token, None)
+            watched = self._sockets.pop(token, None)
+        if watched is not None:
+            _release(watched)
 
     def shutdown_all(self) -> None:
         """Cancel: unblock every registered socket now, and any registered later."""
@@ -71,31 +81,57 @@ class SocketWatchdog:
             sockets = list(self._sockets.values())
             self._sockets.clear()
             self._lock.notify()
-        for sock in sockets:
-            _shutdown(sock)
+        for watched in sockets:
+            _shutdown(watched[0])
+            _release(watched)
 
     def _loop(self) -> None:
         while True:
-            expired: list[socket.socket] = []
+            expired: list[tuple[socket.socket, bool]] = []
             with self._lock:
                 now = time.monotonic()
                 while self._heap and (
                     self._heap[0][0] <= now or self._heap[0][1] not in self._sockets
                 ):
                     _, token = heapq.heappop(self._heap)
-                    sock = self._sockets.pop(token, None)
-                    if sock is not None:
-                        expired.append(sock)
+                    watched = self._sockets.pop(token, None)
+                    if watched is not None:
+                        expired.append(watched)
                 if not expired:
                     wait = self._heap[0][0] - now if self._heap else 1.0
                     self._lock.wait(timeout=min(max(wait, 0.005), 1.0))
-            for sock in expired:
-                _shutdown(sock)
+            for watched in expired:
+                _shutdown(watched[0])
+                _release(watched)
+
+
+def _duplicate(sock: socket.socket) -> tuple[socket.socket, bool]:
+    """(a socket object of the watchdog's own on a duplicate of ``sock``'s descriptor, True):
+    the same connection; (``sock``, False) when it has no descriptor to duplicate."""
+    try:
+        fd = os.dup(sock.fileno())
+    except (OSError, ValueError):
+        return sock, False
+    try:
+        return socket.socket(sock.family, sock.type, sock.proto, fileno=fd), True
+    except OSError:
+        os.close(fd)
+        return sock, False
 
 
 def _shutdown(sock: socket.socket) -> None:
     with contextlib.suppress(OSError):
-        sock.shutdown(socket.SHUT_RDWR)
+        # socket.socket's own method: on an SSLSocket, its override would drop the TLS
+        # state under a reader in another thread.
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+def _release(watched: tuple[socket.socket, bool]) -> None:
+    """Close the watchdog's own duplicate (never a socket a probe owns)."""
+    sock, own = watched
+    if own:
+        with contextlib.suppress(OSError):
+            sock.close()
 
 
 @dataclass

@@ -7,6 +7,7 @@ diagnosis (and a person reading a report) never has to interpret exception text.
 from __future__ import annotations
 
 import errno
+import http.client
 import socket
 import ssl
 
@@ -81,6 +82,10 @@ def failure_name(exc: BaseException) -> str:
         if "WRONG_VERSION_NUMBER" in reason or "RECORD_LAYER" in reason:
             return TLS_HANDSHAKE_FAILED
         return TLS_HANDSHAKE_FAILED
+    if isinstance(exc, http.client.RemoteDisconnected):
+        # A clean close before any answer (it subclasses ConnectionResetError, but no RST
+        # came: a reset surfaces as ECONNRESET from the socket itself).
+        return EOF
     if isinstance(exc, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
         return CONNECTION_RESET
     if isinstance(exc, ConnectionRefusedError):

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import http.client
 import re
 import socket
 import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -30,6 +31,9 @@ from clearsight import __version__
 from clearsight.probes import failures
 from clearsight.probes.context import ProbeContext, elapsed_ms, probe_failure
 from clearsight.probes.records import HttpFetch, Redirect
+
+if TYPE_CHECKING:
+    from urllib3._base_connection import BaseHTTPConnection
 
 # Unverified requests are deliberate here (the clock check, the throttling control); the
 # warning would only reach the user's terminal.
@@ -93,6 +97,26 @@ class PinnedAdapter(HTTPAdapter):
         self._pool.close()
 
 
+class _FreshHTTPPool(HTTPConnectionPool):
+    """Every request on a connection of its own. Requests here say ``Connection: close``; a
+    server that then closes after its answer without saying so (many do) must not turn the
+    next redirect hop, sent on the connection it closed, into a "reset"."""
+
+    def _put_conn(self, conn: BaseHTTPConnection | None) -> None:
+        if conn is not None:
+            conn.close()
+        super()._put_conn(conn)
+
+
+class _FreshHTTPSPool(HTTPSConnectionPool):
+    __doc__ = _FreshHTTPPool.__doc__
+
+    def _put_conn(self, conn: BaseHTTPConnection | None) -> None:
+        if conn is not None:
+            conn.close()
+        super()._put_conn(conn)
+
+
 def _pool(
     scheme: str,
     address: str,
@@ -106,7 +130,7 @@ def _pool(
     if scheme == "https":
         assert ssl_context is not None
         return _https_pool(address, port, pool_timeout, ssl_context, server_name, watch)
-    pool = HTTPConnectionPool(address, port, timeout=pool_timeout, maxsize=1, retries=False)
+    pool = _FreshHTTPPool(address, port, timeout=pool_timeout, maxsize=1, retries=False)
     pool.ConnectionCls = _watched(HTTPConnection, watch)
     return pool
 
@@ -119,7 +143,7 @@ def _https_pool(
     server_name: str,
     watch: _Watch,
 ) -> HTTPSConnectionPool:
-    pool = HTTPSConnectionPool(
+    pool = _FreshHTTPSPool(
         address,
         port,
         timeout=timeout,
@@ -205,7 +229,8 @@ def fetch_bytes(
             response.status_code, headers, bytes(body.data), body.failure, elapsed_ms(start)
         )
     except Exception as exc:
-        return RawResponse(None, (), b"", _request_failure(ctx, exc), elapsed_ms(start))
+        failure = _request_failure(ctx, exc, deadline)
+        return RawResponse(None, (), b"", failure, elapsed_ms(start))
     finally:
         watch.release()
         with contextlib.suppress(Exception):
@@ -240,7 +265,7 @@ def _read_body(
         try:
             chunk = raw.read1(min(16384, limit - body.total), decode_content=False)
         except Exception as exc:
-            body.failure = probe_failure(ctx, exc)
+            body.failure = _unwrapped_failure(ctx, exc)
             if time.monotonic() >= deadline - 0.01 and body.failure != failures.CANCELLED:
                 # The watchdog shut the socket at the request's deadline mid-body.
                 body.failure = failures.DEADLINE if ctx.remaining() <= 0 else failures.TIMEOUT
@@ -360,7 +385,11 @@ def fetch(
         )
     except Exception as exc:
         return _result(
-            result, redirects, failure=_request_failure(ctx, exc), start=start, started_s=started_s
+            result,
+            redirects,
+            failure=_request_failure(ctx, exc, deadline),
+            start=start,
+            started_s=started_s,
         )
     finally:
         watch.release()
@@ -368,12 +397,52 @@ def fetch(
             session.close()
 
 
-def _request_failure(ctx: ProbeContext, exc: BaseException) -> str:
-    """Dig the socket or TLS error out of requests' and urllib3's wrappers."""
+def _request_failure(ctx: ProbeContext, exc: BaseException, deadline: float | None = None) -> str:
+    """Dig the socket or TLS error out of requests' and urllib3's wrappers. With the
+    request's ``deadline``: a connection the watchdog cut there (a server dripping its
+    handshake or headers) timed out, whatever the cut looked like."""
+    name = _unwrapped_failure(ctx, exc)
+    if (
+        deadline is not None
+        and name in _CUT_AT_DEADLINE
+        and time.monotonic() >= deadline - 0.01
+        and not ctx.cancelled
+    ):
+        return failures.DEADLINE if ctx.remaining() <= 0 else failures.TIMEOUT
+    return name
+
+
+# What a request cut by the watchdog looks like.
+_CUT_AT_DEADLINE = frozenset(
+    {
+        failures.EOF,
+        failures.CONNECTION_RESET,
+        failures.HTTP_PROTOCOL_ERROR,
+        failures.TLS_HANDSHAKE_FAILED,
+        failures.UNKNOWN,
+    }
+)
+
+
+def _unwrapped_failure(ctx: ProbeContext, exc: BaseException) -> str:
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        if isinstance(current, urllib3.exceptions.InvalidChunkLength):
+            return failures.CANCELLED if ctx.cancelled else failures.HTTP_PROTOCOL_ERROR
+        if isinstance(current, http.client.IncompleteRead) and not isinstance(
+            current.__context__,
+            ValueError,  # a chunk size that is not a number
+        ):
+            # The server closed before the length it announced (a reset is an OSError).
+            return failures.CANCELLED if ctx.cancelled else failures.EOF
+        if isinstance(current, http.client.HTTPException) and not isinstance(
+            current, http.client.RemoteDisconnected
+        ):
+            # A status line that is not HTTP, a header line over 64 KB, over 100 headers,
+            # a broken chunk: the answer is not HTTP (a closed connection is an EOF).
+            return failures.CANCELLED if ctx.cancelled else failures.HTTP_PROTOCOL_ERROR
         if isinstance(current, OSError | ssl.SSLError) and not isinstance(
             current, requests.RequestException
         ):
@@ -514,7 +583,9 @@ class _ProxyAdapter(HTTPAdapter):
         """The SSL context decides trust; requests must not load certifi into it."""
 
 
-def _proxy_failure(ctx: ProbeContext, exc: BaseException) -> tuple[str, int | None]:
+def _proxy_failure(
+    ctx: ProbeContext, exc: BaseException, deadline: float | None = None
+) -> tuple[str, int | None]:
     """(failure name, the proxy's status to CONNECT) for a request through a proxy:
     ``proxy_<name>`` when the proxy itself could not be reached, ``proxy_auth_required``
     or ``proxy_tunnel_failed`` when it refused to open the tunnel, else the failure of the
@@ -538,7 +609,7 @@ def _proxy_failure(ctx: ProbeContext, exc: BaseException) -> tuple[str, int | No
             args = getattr(current, "args", ())
             nested = next((a for a in args if isinstance(a, BaseException)), None)
         current = nested or current.__cause__ or current.__context__
-    name = _request_failure(ctx, exc)
+    name = _request_failure(ctx, exc, deadline)
     if to_proxy and name not in (failures.CANCELLED, failures.DEADLINE):
         return "proxy_" + name, None
     return name, None
@@ -603,7 +674,7 @@ def fetch_through_proxy(
             proxy_status=407 if response.status_code == 407 else None,
         )
     except Exception as exc:
-        failure, status = _proxy_failure(ctx, exc)
+        failure, status = _proxy_failure(ctx, exc, deadline)
         return dataclasses.replace(
             base,
             failure=failure,

@@ -444,7 +444,7 @@ def from_json(cls: type[_T], data: Any) -> _T:
     (newer versions may add fields), wrong types raise ``RecordFormatError``."""
     if not isinstance(data, dict):
         raise RecordFormatError(f"{cls.__name__}: expected an object, got {type(data).__name__}")
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     kwargs: dict[str, Any] = {}
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
         if f.name not in data:
@@ -453,6 +453,18 @@ def from_json(cls: type[_T], data: Any) -> _T:
             continue
         kwargs[f.name] = _convert(hints[f.name], data[f.name], f"{cls.__name__}.{f.name}")
     return cls(**kwargs)
+
+
+_HINTS: dict[type[Any], dict[str, Any]] = {}
+
+
+def _type_hints(cls: type[Any]) -> dict[str, Any]:
+    """The resolved field types of a record class (resolving them evaluates the string
+    annotations: once per class, not once per record of a large report)."""
+    hints = _HINTS.get(cls)
+    if hints is None:
+        hints = _HINTS[cls] = typing.get_type_hints(cls)
+    return hints
 
 
 def _convert(hint: Any, value: Any, where: str) -> Any:
@@ -509,7 +521,9 @@ def observation_from_json(data: Any) -> Observation:
         raise RecordFormatError("an observation must be an object with a 'kind'")
     cls = OBSERVATION_TYPES.get(data["kind"])
     if cls is None:
-        raise RecordFormatError(f"unknown observation kind {data['kind']!r}")
+        kind = repr(data["kind"])
+        shown = kind if len(kind) <= 60 else kind[:59] + "…"
+        raise RecordFormatError(f"unknown observation kind {shown}")
     result: Observation = from_json(cls, data)
     return result
 

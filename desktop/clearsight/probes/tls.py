@@ -15,6 +15,7 @@ import socket
 import ssl
 import time
 from dataclasses import dataclass
+from datetime import UTC
 from pathlib import Path
 
 import certifi
@@ -36,6 +37,12 @@ _VERIFY_NAMES = {
     failures.TLS_CERT_NAME_MISMATCH: "name_mismatch",
     failures.TLS_CERT_UNTRUSTED: "untrusted",
 }
+
+
+# What a read cut by the watchdog looks like.
+_CUT_AT_DEADLINE = frozenset(
+    {failures.EOF, failures.CONNECTION_RESET, failures.TLS_HANDSHAKE_FAILED, failures.UNKNOWN}
+)
 
 
 @dataclass(frozen=True)
@@ -75,15 +82,34 @@ def certificate_fields(der: bytes) -> Certificate | None:
         sans.extend(str(ip) for ip in san.get_values_for_type(x509.IPAddress))
     return Certificate(
         subject=_name_text(cert, "subject"),
-        common_name=_common_name(cert.subject),
+        common_name=_common_name(cert, "subject"),
         sans=tuple(sans[:100]),
         issuer=_name_text(cert, "issuer"),
-        issuer_common_name=_common_name(cert.issuer),
-        not_before=cert.not_valid_before_utc.isoformat(),
-        not_after=cert.not_valid_after_utc.isoformat(),
+        issuer_common_name=_common_name(cert, "issuer"),
+        not_before=_date_text(cert, "not_valid_before"),
+        not_after=_date_text(cert, "not_valid_after"),
         sha256=hashlib.sha256(der).hexdigest(),
-        self_signed=cert.issuer == cert.subject,
+        self_signed=_self_signed(cert),
     )
+
+
+def _date_text(cert: x509.Certificate, which: str) -> str:
+    """A validity date in ISO 8601 ("" when the certificate's date cannot be read: the
+    certificate comes from the network, and one unreadable field must not lose the rest)."""
+    try:
+        moment = getattr(cert, f"{which}_utc", None)
+        if moment is None:  # cryptography before 42
+            moment = getattr(cert, which).replace(tzinfo=UTC)
+        return str(moment.isoformat())
+    except Exception:
+        return ""
+
+
+def _self_signed(cert: x509.Certificate) -> bool:
+    try:
+        return bool(cert.issuer == cert.subject)
+    except Exception:
+        return False
 
 
 def _name_text(cert: x509.Certificate, which: str) -> str:
@@ -94,15 +120,16 @@ def _name_text(cert: x509.Certificate, which: str) -> str:
         return ""
 
 
-def _common_name(name: x509.Name) -> str | None:
-    try:
+def _common_name(cert: x509.Certificate, which: str) -> str | None:
+    try:  # the names are parsed on first use: a malformed one raises here
+        name = cert.subject if which == "subject" else cert.issuer
         attrs = name.get_attributes_for_oid(NameOID.COMMON_NAME)
+        if not attrs:
+            return None
+        value = attrs[0].value
+        return (value if isinstance(value, str) else value.decode("utf-8", "replace"))[:500]
     except Exception:
         return None
-    if not attrs:
-        return None
-    value = attrs[0].value
-    return (value if isinstance(value, str) else value.decode("utf-8", "replace"))[:500]
 
 
 @dataclass(frozen=True)
@@ -129,6 +156,7 @@ def _handshake(
         if sock is None:
             return _Attempt(record.failure, False, None, None, None, elapsed_ms(start))
     tls_sock: ssl.SSLSocket | None = None
+    deadline: float | None = None
     try:
         ctx.check()
         deadline = ctx.op_deadline()
@@ -139,6 +167,13 @@ def _handshake(
         return _Attempt(None, True, None, tls_sock.version(), der, elapsed_ms(start))
     except Exception as exc:
         failure = probe_failure(ctx, exc)
+        if (
+            failure in _CUT_AT_DEADLINE
+            and deadline is not None
+            and time.monotonic() >= deadline - 0.01
+        ):
+            # The watchdog shut a handshake that was still dripping in at its deadline.
+            failure = failures.DEADLINE if ctx.remaining() <= 0 else failures.TIMEOUT
         alert = None
         responded = False
         if failure == failures.TLS_ALERT:

@@ -149,14 +149,16 @@ def load_profile(path: Path | str | None = None) -> Profile:
     return merged
 
 
-def check_ca_file(profile: Profile) -> None:
+def check_ca_file(profile: Profile, source: str | None = None) -> None:
     """Raise ``ProfileError`` unless the profile's ``ca_file`` (if any) holds certificates
     Python can load (PEM). Call it before a run: a file of anything else would otherwise
-    stop every TLS check; it is read here and nowhere else before the run."""
+    stop every TLS check; it is read here and nowhere else before the run. ``source``
+    names the profile in the message as the user gave it (default: its full path)."""
     ca_file = profile.settings.ca_file
     if ca_file is None:
         return
-    source = str(profile.source) if profile.source is not None else DEFAULT_PROFILE_SOURCE
+    if source is None:
+        source = str(profile.source) if profile.source is not None else DEFAULT_PROFILE_SOURCE
     key = "settings.ca_file"
     line = None
     if profile.source is not None:
@@ -884,12 +886,17 @@ class _Checker:
                 )
             path = Path(joined)
         try:
-            exists, is_file = path.exists(), path.is_file()
-        except OSError:
-            exists = is_file = False
-        if not exists:
-            raise self.error(key, f"the certificate file {_quote(str(path))} does not exist")
-        if not is_file:
+            mode = os.stat(path).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            raise self.error(
+                key, f"the certificate file {_quote(str(path))} does not exist"
+            ) from None
+        except OSError as exc:  # e.g. a folder on the way that this user may not enter
+            raise self.error(
+                key,
+                f"the certificate file {_quote(str(path))} cannot be read ({exc.strerror or exc})",
+            ) from None
+        if not stat.S_ISREG(mode):
             raise self.error(key, f"{_quote(str(path))} is not a file")
         return path
 

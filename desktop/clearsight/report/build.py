@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
+import stat
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -315,15 +317,27 @@ def meta_from_report(report: dict[str, Any]) -> RunMeta:
 def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
     """Read a saved report (JSON, or an HTML report with the JSON embedded)."""
     try:
-        size = path.stat().st_size
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ReportError(f"{path}: there is no such file") from None
+    except ValueError:  # a NUL byte in the name
+        raise ReportError(f"{path}: this is not a valid file name") from None
     except OSError as exc:
         raise ReportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
-    if size > MAX_REPORT_BYTES:
-        raise ReportError(f"{path}: too large for a report ({size} bytes)")
+    if stat.S_ISDIR(st.st_mode):
+        raise ReportError(f"{path}: this is a folder, not a report")
+    if not stat.S_ISREG(st.st_mode):
+        # a pipe or a device: reading it could block for ever or never end
+        raise ReportError(f"{path}: this is not a regular file")
+    if st.st_size > MAX_REPORT_BYTES:
+        raise ReportError(f"{path}: too large for a report ({st.st_size:,} bytes)")
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_REPORT_BYTES + 1)
     except OSError as exc:
         raise ReportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if len(raw) > MAX_REPORT_BYTES:  # it grew after the check
+        raise ReportError(f"{path}: too large for a report")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -345,9 +359,8 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
         raise ReportError(f"{path}: not a Clearsight report (expected a JSON object)")
     schema = data.get("schema")
     if schema != SCHEMA:
-        raise ReportError(
-            f"{path}: not a Clearsight report (schema {schema!r}, expected {SCHEMA!r})"
-        )
+        shown = "no schema" if schema is None else f"schema {_short(schema)}"
+        raise ReportError(f"{path}: not a Clearsight report ({shown}, expected {SCHEMA!r})")
     items = data.get("observations")
     if not isinstance(items, list):
         raise ReportError(f"{path}: the report holds no observations to diagnose")
@@ -363,13 +376,19 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
     return data, tuple(observations)
 
 
+def _short(value: object, limit: int = 60) -> str:
+    """``repr`` of a value from a file, cut to one short line."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _impossible(record: Observation) -> str | None:
     """What no run can record (the profile loader refuses it), so only a damaged or forged
     report holds it; the diagnosis may rely on its absence."""
     if isinstance(record, RunPlan):
         for service in record.services:
             if not service.urls:
-                return f"the planned service {service.id[:40]!r} has no URL"
+                return f"the planned service {_short(service.id)} has no URL"
     return None
 
 

@@ -104,7 +104,10 @@ def _sync_folder(folder: Path) -> None:
 
 
 def save_text(path: Path, text: str) -> None:
-    save_bytes(path, text.encode("utf-8"))
+    # A file name the locale could not decode (a UTF-8 name on a GB18030 machine, a USB
+    # stick from elsewhere) reaches the text as lone surrogates: they become "?", the
+    # file stays valid UTF-8 and the report is still saved.
+    save_bytes(path, text.encode("utf-8", "replace"))
 
 
 def report_json(report: dict[str, Any]) -> str:
