@@ -409,12 +409,6 @@ def test_no_resolver_configured_is_a_clear_answer(lab: Lab, figure) -> None:
 
 
 @pytest.mark.lab
-@pytest.mark.xfail(
-    strict=True,
-    reason="diagnosis gap: with no resolver configured every service is 'inconclusive' "
-    "('ran out of time or were stopped'); DESIGN calls it dns_failed (the reference says the "
-    "name exists) and the report should say that no DNS server is set up",
-)
 def test_no_resolver_configured_is_named(lab: Lab) -> None:
     services = _two_sites(lab)
     lab.start()

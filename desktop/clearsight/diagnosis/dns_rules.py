@@ -136,9 +136,8 @@ def judge_dns(
     if not local:
         if failure is None:
             failure = failures.NOT_RUN
-        if failure in NOT_MEASURED or failure == failures.NO_RESOLVER:
-            reason = "no_system_resolver" if failure == failures.NO_RESOLVER else "not_finished"
-            return DnsJudgement("not_measured", reason, failure, **base)  # type: ignore[arg-type]
+        if failure in NOT_MEASURED:
+            return DnsJudgement("not_measured", "not_finished", failure, **base)  # type: ignore[arg-type]
         if ref_nxdomain and failure == failures.NXDOMAIN:
             return DnsJudgement("nonexistent", "reference_nxdomain", failure, **base)  # type: ignore[arg-type]
         exists = bool(reference) or bool(known_networks)

@@ -143,6 +143,10 @@ def _dns_findings(
                 },
             )
         )
+    # No resolver configured at all: nothing can be looked up, whatever the network does.
+    system_failures = [q.failure for q in ev.system_dns.values()]
+    if system_failures and all(f == failures.NO_RESOLVER for f in system_failures):
+        out.append(Finding("dns_resolver_missing", "problem"))
     # Resolvers that never answered.
     by_resolver: dict[tuple[str, str], list[str | None]] = {}
     for q in ev.resolver_dns:

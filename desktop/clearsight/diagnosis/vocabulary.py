@@ -50,6 +50,7 @@ FINDINGS: Final[dict[str, tuple[str, ...]]] = {
     "checks_unfinished": ("count", "reason"),
     # DNS
     "dns_resolver_unreachable": ("resolver", "address"),
+    "dns_resolver_missing": (),
     "dns_tampering": ("names", "addresses"),
     "dns_injection_on_path": ("names", "probe_address"),
     "dns_intercepted": ("probe_address",),

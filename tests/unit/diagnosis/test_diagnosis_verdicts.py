@@ -446,7 +446,7 @@ def plain_http_status(status: int) -> Rows:
 
 
 def no_system_resolver() -> tuple[Observation, ...]:
-    """The resolver configuration could not be read: nothing was asked, nothing is known."""
+    """No resolver is configured: nothing can be looked up, though the names exist."""
     s = Scenario()
     s.service("domestic", DOMESTIC_URL, domestic=True, name="Domestic")
     mail(s, injection=None)
@@ -1028,11 +1028,11 @@ ROWS = [
     pytest.param(
         no_system_resolver,
         Expect(
-            "inconclusive",
-            {"domestic": "inconclusive", "mail": "inconclusive"},
-            {},
-            layers={"mail": {"dns": ("not_run", "no_resolver")}},
-            reasons={"mail": "no_system_resolver"},
+            "blocked",
+            {"domestic": "dns_failed", "mail": "dns_failed"},
+            {"dns_resolver_missing": ()},
+            layers={"mail": {"dns": ("failed", "no_resolver")}},
+            reasons={"mail": "reference_has_answer"},
         ),
         id="no-system-resolver-configured",
     ),
