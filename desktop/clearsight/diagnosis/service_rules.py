@@ -14,6 +14,7 @@ from clearsight.diagnosis.evidence import Evidence
 from clearsight.diagnosis.model import LayerResult, ServiceVerdict
 from clearsight.probes import failures
 from clearsight.probes.records import HttpFetch, PlannedService, TlsHandshake
+from clearsight.probes.urls import endpoint
 
 # Worst first: a service takes its worst URL.
 VERDICT_RANK = {
@@ -168,11 +169,8 @@ def _genuine_response(fetch: HttpFetch, with_tls: bool) -> tuple[bool, str | Non
 
 
 def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> UrlResult:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port or (443 if scheme == "https" else 80)
-    with_tls = scheme == "https"
+    target = endpoint(url)
+    host, port, with_tls = target.host, target.port, target.tls
     dns = judge_dns(ev, host, port, service.known_networks, with_tls, clock_wrong=ctx.clock_wrong)
     probed_local = [a for a in dns.local if ev.tcp.get((a, port))]
     evidence: dict[str, Any] = {

@@ -60,6 +60,7 @@ from clearsight.probes.records import (
 )
 from clearsight.probes.system_dns import system_nameservers
 from clearsight.probes.tcp import connect
+from clearsight.probes.urls import endpoint
 from clearsight.probes.vpn_endpoint import probe_endpoint
 from clearsight.profile.model import Profile, Service, VpnEndpoint
 
@@ -778,15 +779,13 @@ class _Plan:
         residual blocking would otherwise spoil the control). Returns the addresses that
         connected and, when none did, the connect failure (no request is then sent: it
         would only wait out another timeout)."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        port = parts.port or (443 if scheme == "https" else 80)
+        target = endpoint(url)
         usable: list[str] = []
         failure = failures.NOT_RUN
         for address in addresses[:2]:
-            tcp = self.pairs.connect(address, port, scheme == "https")
+            tcp = self.pairs.connect(address, target.port, target.tls)
             if tcp.failure is None:
-                self.pairs.note_real_name(address, port, (parts.hostname or "").lower())
+                self.pairs.note_real_name(address, target.port, target.host)
                 usable.append(address)
             else:
                 failure = tcp.failure
@@ -838,11 +837,8 @@ class _Plan:
         self.pool.map(lambda u: self._service_url(u, purpose), list(service.urls))
 
     def _service_url(self, url: str, purpose: str = "foreign") -> None:
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        host = (parts.hostname or "").lower()
-        port = parts.port or (443 if scheme == "https" else 80)
-        with_tls = scheme == "https"
+        target = endpoint(url)
+        host, port, with_tls = target.host, target.port, target.tls
         if not _is_ip(host) and self.profile.doh:
             self.doh_lookup(host, "A")
             self.doh_lookup(host, "AAAA")

@@ -31,6 +31,7 @@ from clearsight import __version__
 from clearsight.probes import failures
 from clearsight.probes.context import ProbeContext, elapsed_ms, probe_failure
 from clearsight.probes.records import HttpFetch, Redirect
+from clearsight.probes.urls import endpoint
 
 if TYPE_CHECKING:
     from urllib3._base_connection import BaseHTTPConnection
@@ -165,9 +166,8 @@ def _pinned_session(
     server_name: str,
     deadline: float,
 ) -> tuple[requests.Session, _Watch]:
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or (443 if scheme == "https" else 80)
+    where = endpoint(url)
+    scheme, port = where.scheme, where.port
     watch = _Watch(ctx, deadline)
     session = requests.Session()
     session.trust_env = False  # no environment proxies, no .netrc
@@ -201,10 +201,8 @@ def fetch_bytes(
 ) -> RawResponse:
     """GET ``url`` at ``address``, no redirects; the body up to ``max_body`` bytes."""
     start = time.monotonic()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port or (443 if scheme == "https" else 80)
+    where = endpoint(url)
+    scheme, host, port = where.scheme, where.host, where.port
     deadline = ctx.op_deadline(timeout_s)
     session, watch = _pinned_session(ctx, url, address, ssl_context, host, deadline)
     try:
@@ -311,10 +309,8 @@ def fetch(
     redirect to another host is recorded, not followed (that would need a second lookup)."""
     started_s = ctx.elapsed_s()
     start = time.monotonic()
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    port = parts.port or (443 if scheme == "https" else 80)
+    where = endpoint(url)
+    scheme, host, port = where.scheme, where.host, where.port
     sni = server_name or host
     deadline = ctx.op_deadline(timeout_s)
     redirects: list[Redirect] = []
