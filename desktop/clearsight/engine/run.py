@@ -311,6 +311,16 @@ class CheckRun:
             self._emit("started", check_id, label)
             try:
                 fn()
+            except Exception as exc:
+                # A bug in one check must not vanish: the report says which check broke.
+                service = check_id.split(":", 1)[1] if check_id.startswith("service:") else None
+                self._sink.add(
+                    Unfinished(
+                        reason=f"internal_error:{type(exc).__name__}",
+                        checks=(label,),
+                        services=(service,) if service else (),
+                    )
+                )
             finally:
                 self._emit("finished", check_id, label)
 
