@@ -9,9 +9,7 @@ behaviours run after a real handshake with a certificate for the address 127.0.0
 from __future__ import annotations
 
 import contextlib
-import datetime
 import gzip
-import ipaddress
 import os
 import socket
 import ssl
@@ -22,68 +20,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
+from tests.unit.probes.loopback_servers import Pki
+from tests.unit.probes.loopback_servers import make_pki as make_loopback_pki
 
 Handler = Callable[[socket.socket, threading.Event, str], None]
 
 
-@dataclass(frozen=True)
-class Pki:
-    ca_pem: Path
-    cert_pem: Path
-    key_pem: Path
-
-
 def make_pki(folder: Path) -> Pki:
-    """A CA and a certificate for the IP addresses 127.0.0.1 to 127.0.0.254 (what an
-    https://127.0.0.x URL is verified against)."""
-    now = datetime.datetime.now(datetime.UTC)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Hostile test CA")])
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
-            critical=True,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    key = ec.generate_private_key(ec.SECP256R1())
-    leaf = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")]))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=10))
-        .add_extension(
-            # every 127.0.0.x: each hostile server can have an address of its own
-            x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address(f"127.0.0.{n}")) for n in range(1, 255)]
-            ),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    pem = serialization.Encoding.PEM
-    pki = Pki(folder / "ca.pem", folder / "cert.pem", folder / "key.pem")
-    pki.ca_pem.write_bytes(ca.public_bytes(pem))
-    pki.cert_pem.write_bytes(leaf.public_bytes(pem))
-    pki.key_pem.write_bytes(
-        key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    return pki
+    """A CA and a certificate for the IP addresses 127.0.0.1 to 127.0.0.254 (every hostile
+    server can have an address of its own)."""
+    return make_loopback_pki(folder, None, addresses=[f"127.0.0.{n}" for n in range(1, 255)])
 
 
 # ------------------------------------------------------------------------ helpers

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import datetime
 import http.server
+import ipaddress
 import socket
 import socketserver
 import ssl
 import struct
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,8 +74,15 @@ class Pki:
     expired_cert_pem: Path
 
 
-def make_pki(folder: Path, name: str = "service.test") -> Pki:
+def make_pki(
+    folder: Path, name: str | None = "service.test", *, addresses: Sequence[str] = ()
+) -> Pki:
+    """A test CA and a certificate (plus an expired twin) for ``name`` (a DNS name) and/or
+    ``addresses`` (IP literals: what an https://127.0.0.x URL is verified against)."""
     now = datetime.datetime.now(datetime.UTC)
+    common_name = name or addresses[0]
+    alt_names: list[x509.GeneralName] = [x509.DNSName(name)] if name else []
+    alt_names += [x509.IPAddress(ipaddress.ip_address(a)) for a in addresses]
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Loopback Test CA")])
     ca = (
@@ -97,13 +105,13 @@ def make_pki(folder: Path, name: str = "service.test") -> Pki:
     def leaf(not_before: datetime.datetime, not_after: datetime.datetime) -> x509.Certificate:
         return (
             x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
             .issuer_name(ca_name)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(not_before)
             .not_valid_after(not_after)
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.SubjectAlternativeName(alt_names), critical=False)
             .sign(ca_key, hashes.SHA256())
         )
 
