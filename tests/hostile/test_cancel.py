@@ -21,7 +21,7 @@ import pytest
 from clearsight.engine.run import CheckRun
 from clearsight.probes.records import Unfinished
 
-from .test_run_bounds import REPO, profile_for
+from .test_run_bounds import REPO, hostile_servers_process, profile_for
 
 TIMEOUT_S = 2.0
 STUCK = ["drip_status", "drip_body", "silence", "chunk_size_huge", "headers_endless"]
@@ -31,27 +31,8 @@ GUARD_DIR = REPO / "tests" / "lab" / "guard"
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict]]:
-    folder = tmp_path_factory.mktemp("cancel-servers")
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'desktop'}{os.pathsep}{REPO}"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.hostile.serve", str(folder)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=REPO,
-        env=env,
-    )
-    assert proc.stdout is not None and proc.stdin is not None
-    urls = json.loads(proc.stdout.readline())
-    try:
-        yield folder / "ca.pem", urls
-    finally:
-        proc.stdin.close()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with hostile_servers_process(tmp_path_factory.mktemp("cancel-servers")) as found:
+        yield found
 
 
 def _mixed(urls: dict) -> dict[str, str]:

@@ -5,6 +5,7 @@ and no thread of the run stays behind for long."""
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -67,9 +68,10 @@ def profile_for(urls: dict[str, str], ca: Path, timeout: float, deadline: float)
     )
 
 
-@pytest.fixture(scope="module")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict]]:
-    folder = tmp_path_factory.mktemp("hostile-servers")
+@contextlib.contextmanager
+def hostile_servers_process(folder: Path) -> Iterator[tuple[Path, dict]]:
+    """Every hostile server, in a process of its own (its memory is not the run's):
+    yields the CA that signs their certificates and their URLs by behaviour."""
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'desktop'}{os.pathsep}{REPO}"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "tests.hostile.serve", str(folder)],
@@ -90,6 +92,12 @@ def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, di
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict]]:
+    with hostile_servers_process(tmp_path_factory.mktemp("hostile-servers")) as found:
+        yield found
 
 
 class PeakRss:
