@@ -142,17 +142,8 @@ def paint_tone_symbol(painter: QPainter, rect: QRectF, tone: str, colour: QColor
     painter.restore()
 
 
-class _ToneIconEngine(QIconEngine):
-    def __init__(self, tone: str, palette: QPalette) -> None:
-        super().__init__()
-        self._tone = tone
-        self._palette = QPalette(palette)
-
-    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
-        colour = tone_colour(self._tone, self._palette)
-        if mode == QIcon.Mode.Disabled:
-            colour.setAlphaF(0.45)
-        paint_tone_symbol(painter, QRectF(rect), self._tone, colour)
+class _VectorIconEngine(QIconEngine):
+    """An icon drawn by ``paint`` at any size, crisp at any device pixel ratio."""
 
     def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
         return self.scaledPixmap(size, mode, state, 1.0)
@@ -168,6 +159,19 @@ class _ToneIconEngine(QIconEngine):
         painter.end()
         return pixmap
 
+
+class _ToneIconEngine(_VectorIconEngine):
+    def __init__(self, tone: str, palette: QPalette) -> None:
+        super().__init__()
+        self._tone = tone
+        self._palette = QPalette(palette)
+
+    def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
+        colour = tone_colour(self._tone, self._palette)
+        if mode == QIcon.Mode.Disabled:
+            colour.setAlphaF(0.45)
+        paint_tone_symbol(painter, QRectF(rect), self._tone, colour)
+
     def clone(self) -> QIconEngine:
         return _ToneIconEngine(self._tone, self._palette)
 
@@ -176,7 +180,7 @@ def tone_icon(tone: str, palette: QPalette) -> QIcon:
     return QIcon(_ToneIconEngine(tone, palette))
 
 
-class _AppIconEngine(QIconEngine):
+class _AppIconEngine(_VectorIconEngine):
     """The app's icon: a lens over a signal, drawn as vectors."""
 
     def paint(self, painter: QPainter, rect: QRect, mode: QIcon.Mode, state: QIcon.State) -> None:
@@ -206,20 +210,6 @@ class _AppIconEngine(QIconEngine):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(tick)
         painter.restore()
-
-    def pixmap(self, size: QSize, mode: QIcon.Mode, state: QIcon.State) -> QPixmap:
-        return self.scaledPixmap(size, mode, state, 1.0)
-
-    def scaledPixmap(
-        self, size: QSize, mode: QIcon.Mode, state: QIcon.State, scale: float
-    ) -> QPixmap:
-        pixmap = QPixmap(QSize(math.ceil(size.width() * scale), math.ceil(size.height() * scale)))
-        pixmap.setDevicePixelRatio(scale)
-        pixmap.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(pixmap)
-        self.paint(painter, QRect(0, 0, size.width(), size.height()), mode, state)
-        painter.end()
-        return pixmap
 
     def clone(self) -> QIconEngine:
         return _AppIconEngine()
