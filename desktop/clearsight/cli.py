@@ -128,23 +128,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _gui(
             path=None, profile=getattr(args, "profile", None), run_now=getattr(args, "run", False)
         )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stopped):
         print("\nStopped.", file=sys.stderr)
         return EXIT_NOT_ANSWERED
 
 
+class Stopped(BaseException):
+    """Raised in the main thread by Ctrl-C, SIGTERM or SIGHUP while a command runs.
+
+    Not KeyboardInterrupt on purpose: CPython remembers a KeyboardInterrupt that passes through
+    source run by exec() (dataclasses and namedtuple create their methods that way, so an import
+    can be interrupted there) and then ends the process by SIGINT, even after the exception was
+    caught and the command returned its exit status."""
+
+
 @contextlib.contextmanager
 def _quit_signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP (a closed terminal, a logout, a shutdown) stop the command line
-    the way Ctrl-C does: the checks are cancelled and a file being saved is never left
-    behind half written (its temporary file is removed)."""
+    """Ctrl-C, SIGTERM and SIGHUP (a closed terminal, a logout, a shutdown) stop the command
+    line: the checks are cancelled, the command exits with status 2 and a file being saved is
+    never left behind half written (its temporary file is removed)."""
 
     def interrupt(signum: int, frame: object) -> None:
-        raise KeyboardInterrupt
+        raise Stopped
 
     previous: dict[int, Any] = {}
     if threading.current_thread() is threading.main_thread():
-        for name in ("SIGTERM", "SIGHUP"):
+        for name in ("SIGINT", "SIGTERM", "SIGHUP"):
             number = getattr(signal, name, None)
             if number is not None:
                 with contextlib.suppress(OSError, ValueError):
@@ -214,7 +223,7 @@ def _run(args: argparse.Namespace) -> int:
         result = None
         while result is None:
             result = run.wait(timeout=0.2)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Stopped):
         run.cancel()
         result = run.wait(timeout=2.0)
         if result is None:

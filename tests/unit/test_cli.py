@@ -121,3 +121,40 @@ def test_gui_without_a_screen_says_so_instead_of_crashing(monkeypatch, capsys) -
     monkeypatch.setattr("sys.platform", "linux")
     assert main(["gui"]) == 2
     assert "no screen" in capsys.readouterr().err.lower()
+
+
+_STOPPED_INSIDE_EXEC = """
+import os, signal, sys
+import clearsight.cli as cli
+
+def run(args):
+    # The signal is handled while source run by exec() is executing, as happens when it
+    # arrives while dataclasses builds a class during an import.
+    exec("os.kill(os.getpid(), signal.{sig})\\nfor _ in range(10**7): pass")
+    return 0
+
+cli._run = run
+raise SystemExit(cli.main(["run"]))
+"""
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM", "SIGHUP"])
+def test_a_stop_signal_exits_2_even_when_it_lands_inside_exec(sig: str, tmp_path: Path) -> None:
+    # CPython ends a process started with -m (as `clearsight` is) by SIGINT when a
+    # KeyboardInterrupt passed through exec'd source, even if it was caught; the CLI's own
+    # exception keeps exit status 2 for every stop signal.
+    import os
+    import subprocess
+    import sys
+
+    desktop = Path(__file__).resolve().parents[2] / "desktop"
+    (tmp_path / "stopped_inside_exec.py").write_text(_STOPPED_INSIDE_EXEC.replace("{sig}", sig))
+    proc = subprocess.run(
+        [sys.executable, "-m", "stopped_inside_exec"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "PYTHONPATH": f"{desktop}{os.pathsep}{tmp_path}"},
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stderr)
+    assert proc.stderr.strip() == "Stopped.", proc.stderr
