@@ -208,11 +208,6 @@ def _probe_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("clearsight-probe")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="diagnosis bug (service_rules/evidence): HTTP fetches are grouped by (host, "
-    "address), not by URL, so a working URL of the same host makes a broken one reachable",
-)
 def test_a_broken_url_is_not_reachable_because_another_url_of_its_host_works(tmp_path):
     from .hostile_http import hostile_server, make_pki
 

@@ -10,6 +10,7 @@ import statistics
 from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from clearsight.diagnosis.evidence import Evidence
 from clearsight.diagnosis.model import DIAGNOSIS_VERSION, Diagnosis, Finding, ServiceVerdict
@@ -123,8 +124,8 @@ def _domestic_median(ev: Evidence) -> float | None:
         if not service.domestic:
             continue
         for host in _hosts(service.urls):
-            for (fetch_host, _), fetches in ev.http.items():
-                if fetch_host == host.lower():
+            for (fetch_url, _), fetches in ev.http.items():
+                if (urlsplit(fetch_url).hostname or "").lower() == host.lower():
                     times.extend(
                         f.elapsed_ms for f in fetches if f.status is not None and f.elapsed_ms
                     )

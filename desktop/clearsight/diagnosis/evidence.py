@@ -39,6 +39,8 @@ class Evidence:
     tcp: dict[tuple[str, int], list[TcpConnect]] = field(default_factory=lambda: defaultdict(list))
     control: dict[tuple[str, int], TlsHandshake] = field(default_factory=dict)
     tls: dict[tuple[str, int, str], TlsHandshake] = field(default_factory=dict)
+    # Fetches by (URL, address): two URLs of one host can fare differently (another port,
+    # another path), so one working URL never vouches for another.
     http: dict[tuple[str, str], list[HttpFetch]] = field(default_factory=lambda: defaultdict(list))
     http_control: dict[tuple[str, str], HttpFetch] = field(default_factory=dict)
     clocks: list[ClockCheck] = field(default_factory=list)
@@ -82,9 +84,9 @@ class Evidence:
                 if obs.via == "proxy":
                     ev.proxy_http[obs.url].append(obs)
                 elif obs.control:
-                    ev.http_control.setdefault((obs.host, obs.address), obs)
+                    ev.http_control.setdefault((obs.url, obs.address), obs)
                 else:
-                    ev.http[(obs.host, obs.address)].append(obs)
+                    ev.http[(obs.url, obs.address)].append(obs)
             elif isinstance(obs, ClockCheck):
                 ev.clocks.append(obs)
             elif isinstance(obs, CaptiveCheck):

@@ -102,11 +102,11 @@ def _cert_summary(handshake: TlsHandshake | None) -> dict[str, Any] | None:
     }
 
 
-def _address_evidence(ev: Evidence, address: str, port: int, host: str) -> dict[str, Any]:
+def _address_evidence(ev: Evidence, url: str, address: str, port: int, host: str) -> dict[str, Any]:
     attempts = ev.tcp.get((address, port), [])
     control = ev.control.get((address, port))
     real = ev.tls.get((address, port, host))
-    fetches = ev.http.get((host, address), [])
+    fetches = ev.http.get((url, address), [])
     out: dict[str, Any] = {
         "address": address,
         "tcp": [{"failure": a.failure, "ms": a.elapsed_ms} for a in attempts] or None,
@@ -186,12 +186,12 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
             "injected": list(dns.injected),
             "forged_pool": list(dns.pool_matches),
         },
-        "addresses": [_address_evidence(ev, a, port, host) for a in probed_local],
+        "addresses": [_address_evidence(ev, url, a, port, host) for a in probed_local],
     }
     reference_probed = [a for a in dns.reference if a not in dns.local and ev.tcp.get((a, port))]
     if reference_probed:
         evidence["reference_addresses"] = [
-            _address_evidence(ev, a, port, host) for a in reference_probed
+            _address_evidence(ev, url, a, port, host) for a in reference_probed
         ]
     result = UrlResult(url, "inconclusive", "inconclusive", {}, evidence, reason=dns.reason)
     layers = {
@@ -298,7 +298,7 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
         passed = connected
 
     # ---- HTTP
-    fetches = [f for a in passed for f in ev.http.get((host, a), [])]
+    fetches = [f for a in passed for f in ev.http.get((url, a), [])]
     if not fetches:
         result.verdict = result.advice_verdict = "inconclusive"
         result.reason = "not_measured"
@@ -386,7 +386,7 @@ def _judge_fetch(
         return verdict or "http_blocked", "not_the_service", None
     if verdict is not None:
         return verdict, f"status_{fetch.status}", fetch.elapsed_ms
-    control = ev.http_control.get((fetch.host, fetch.address))
+    control = ev.http_control.get((fetch.url, fetch.address))
     if fetch.stalled:
         if control is not None and not control.stalled and control.body_bytes > fetch.body_bytes:
             return "throttled", "stalls_with_real_name_only", fetch.elapsed_ms

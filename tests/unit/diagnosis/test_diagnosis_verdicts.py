@@ -480,6 +480,19 @@ def worst_url() -> tuple[Observation, ...]:
     return s.build()
 
 
+def broken_url_beside_a_working_one() -> tuple[Observation, ...]:
+    """Two URLs of one host at one address, on two ports: the page on 443 works, the request
+    to 8443 gets no answer. The working URL does not make the broken one reachable."""
+    s = baseline()
+    other = "https://mail.example.test:8443/upload"
+    s.service("suite", MAIL_URL, other, name="Suite")
+    s.injection(MAIL_HOST)
+    s.site(MAIL_URL, [MAIL_V4])
+    s.tcp(MAIL_V4, 8443).control(MAIL_V4, 8443).tls(MAIL_V4, MAIL_HOST, port=8443)
+    s.http(other, MAIL_V4, status=None, failure="timeout")
+    return s.build()
+
+
 def one_family_passes() -> tuple[Observation, ...]:
     """IPv4 blackholed, IPv6 works: a layer passes if any routable address passes."""
     s = mail(baseline(egress_ipv6="2001:db8:1::10"))
@@ -1044,6 +1057,15 @@ ROWS = [
             {"selective_blocking": ("suite",)},
         ),
         id="service-takes-worst-url",
+    ),
+    pytest.param(
+        broken_url_beside_a_working_one,
+        Expect(
+            "blocked",
+            {**REACHABLE, "suite": "http_blocked"},
+            {"selective_blocking": ("suite",)},
+        ),
+        id="a-working-url-does-not-vouch-for-a-broken-one",
     ),
     pytest.param(
         one_family_passes,
