@@ -12,6 +12,11 @@ from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from clearsight.diagnosis.change_rules import (
+    keep_answered,
+    network_changed,
+    without_failure_findings,
+)
 from clearsight.diagnosis.evidence import Evidence
 from clearsight.diagnosis.model import DIAGNOSIS_VERSION, Diagnosis, Finding, ServiceVerdict
 from clearsight.diagnosis.network_rules import network_findings, network_summary
@@ -60,6 +65,9 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
     verdicts = apply_paths(verdicts, view)
     verdicts = fake_ip_verdicts(ev, verdicts)
     verdicts = proxy_verdicts(ev, verdicts, ctx.domestic_median_ms)
+    changed = network_changed(ev)
+    if changed is not None:
+        verdicts = keep_answered(verdicts)
     findings = network_findings(ev, verdicts, details, ctx, skew, captive)
     vpn = vpn_findings(ev, view, verdicts, foreign_tcp)
     # A dead tunnel explains everything else that failed: it comes first.
@@ -70,6 +78,10 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
         *(f for f in vpn if f not in front),
         *proxy_findings(ev, verdicts),
     ]
+    if changed is not None:
+        # The network changed under the run: that comes first, and what rests on failures
+        # goes (DESIGN.md: never call a dropped Wi-Fi "blocked").
+        findings = [changed, *without_failure_findings(findings)]
     status = _status(ev, verdicts, findings)
     if status == "offline":
         # Nothing answered: no service can be judged on its own.
@@ -152,6 +164,8 @@ def _status(ev: Evidence, verdicts: list[ServiceVerdict], findings: list[Finding
         return "inconclusive"
     if any(v.verdict in BLOCKING_VERDICTS for v in verdicts):
         return "blocked"
+    if "network_changed" in codes:
+        return "inconclusive"
     inconclusive = [v for v in verdicts if v.verdict == "inconclusive"]
     if "clock_wrong" in codes or (verdicts and len(inconclusive) * 2 > len(verdicts)):
         return "inconclusive"

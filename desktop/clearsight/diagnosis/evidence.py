@@ -16,6 +16,7 @@ from clearsight.probes.records import (
     EgressRoute,
     ExitCheck,
     HttpFetch,
+    NetworkChange,
     NetworkEnvironment,
     Observation,
     ProxyConfig,
@@ -47,6 +48,7 @@ class Evidence:
     captive: list[CaptiveCheck] = field(default_factory=list)
     exits: list[ExitCheck] = field(default_factory=list)
     unfinished: list[Unfinished] = field(default_factory=list)
+    network_changes: list[NetworkChange] = field(default_factory=list)
     # VPN and proxy: routes per target, the proxy settings, what went through the proxy
     routes: dict[str, EgressRoute] = field(default_factory=dict)
     proxy: ProxyConfig | None = None
@@ -104,6 +106,8 @@ class Evidence:
                 ev.vpn_endpoints.append(obs)
             elif isinstance(obs, Unfinished):
                 ev.unfinished.append(obs)
+            elif isinstance(obs, NetworkChange):
+                ev.network_changes.append(obs)
         return ev
 
     # ------------------------------------------------------------------ lookups

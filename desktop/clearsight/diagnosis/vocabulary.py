@@ -48,6 +48,7 @@ FINDINGS: Final[dict[str, tuple[str, ...]]] = {
     "residual_blocking_possible": ("services",),
     "local_network_denied": (),
     "checks_unfinished": ("count", "reason"),
+    "network_changed": ("lost", "gained", "interfaces", "seconds"),
     # DNS
     "dns_resolver_unreachable": ("resolver", "address"),
     "dns_resolver_missing": (),
@@ -84,6 +85,24 @@ FINDINGS: Final[dict[str, tuple[str, ...]]] = {
 
 # Params every service verdict text may use.
 VERDICT_PARAMS: Final = ("service", "host", "seconds")
+
+# Why one service's result is unclear (ServiceVerdict.reason), when the catalog has a text of
+# its own for it ([unclear.<reason>]); other reasons use the verdict's general text.
+UNCLEAR_REASONS: Final = (
+    "offline",
+    "network_changed",
+    "clock_wrong",
+    "captive_portal",
+    "not_finished",
+    "not_measured",
+    "lookup_failed_no_reference",
+    "unverified_address_wrong_certificate",
+    "proxy_fake_ip",
+)
+
+# Findings that explain a whole run being unclear, in order of precedence: the summary then
+# says so ([summary_cause.<code>]) instead of "we couldn't tell what is wrong".
+UNCLEAR_CAUSES: Final = ("network_changed", "clock_wrong")
 
 # Params of the summary headlines.
 SUMMARY_PARAMS: Final = ("blocked_count", "service_count", "blocked")

@@ -39,6 +39,7 @@ from clearsight.probes.doh import doh_query
 from clearsight.probes.exit_check import exit_check, exit_check_through_proxy
 from clearsight.probes.http import fetch, fetch_bytes, fetch_through_proxy
 from clearsight.probes.network_info import egress_route, interfaces, network_environment
+from clearsight.probes.network_watch import NetworkWatch
 from clearsight.probes.proxy_settings import (
     WPAD_DEFAULT_URL,
     proxy_for_url,
@@ -251,7 +252,10 @@ class CheckRun:
         labels: dict[str, str] = {}
         pool = WorkerPool(self._max_workers)
         dns_client: UdpDnsClient | None = None
+        watch: NetworkWatch | None = None
         try:
+            # A Wi-Fi that drops mid-run makes everything after look blocked: notice it.
+            watch = NetworkWatch(self._sink.add, start).start()
             trust = tls.TrustStores.build(settings.ca_file)
             http_trust = tls.TrustStores.build(settings.ca_file)
             dns_client = UdpDnsClient(ctx, self._sink.add)
@@ -284,6 +288,8 @@ class CheckRun:
             if dns_client is not None:
                 dns_client.close()
             pool.close()
+            if watch is not None:
+                watch.stop()
             observations = self._sink.close()
             finished_at = datetime.now(UTC)
             self._result = RunResult(

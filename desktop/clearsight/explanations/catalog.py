@@ -74,6 +74,8 @@ VALUE_TABLES: Final[Mapping[str, str]] = {
 TEXT_PARTS: Final[tuple[str, ...]] = ("title", "explanation", "advice")
 #: The parts of one summary status.
 SUMMARY_PARTS: Final[tuple[str, ...]] = ("headline", "advice")
+#: The parts of ``[unclear.<reason>]``: why one service's result is unclear, and what to do.
+UNCLEAR_PARTS: Final[tuple[str, ...]] = ("explanation", "advice")
 
 _FIELD_RE: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:\|([^{}|]*)\|([^{}|]*))?")
 # Bidirectional embeddings, overrides and isolates: they can make a value reorder the
@@ -275,24 +277,42 @@ class Catalog:
 
     # -- the public texts -------------------------------------------------------------
 
-    def verdict(self, code: str, params: Mapping[str, object]) -> Texts:
-        """Title, explanation and advice of a service verdict (params: service, host, seconds)."""
-        return self._texts("verdict", code, params)
+    def verdict(self, code: str, params: Mapping[str, object], reason: str | None = None) -> Texts:
+        """Title, explanation and advice of a service verdict (params: service, host, seconds).
+
+        An unclear result says why when its ``reason`` has a text of its own
+        (``[unclear.<reason>]``: offline, the network changed, the clock is wrong, ...)."""
+        texts = self._texts("verdict", code, params)
+        if code != "inconclusive" or not reason:
+            return texts
+        explanation, advice = (self.raw("unclear", reason, part) for part in UNCLEAR_PARTS)
+        if explanation is None or advice is None:
+            return texts
+        return Texts(
+            title=texts.title,
+            explanation=self.render(explanation, params),
+            advice=self.render(advice, params),
+        )
 
     def finding(self, code: str, params: Mapping[str, object]) -> Texts:
         """Title, explanation and advice of a finding, filled with its params."""
         return self._texts("finding", code, params)
 
-    def headline(self, status: str, params: Mapping[str, object]) -> str:
-        """One sentence answering "what is wrong with my network?" for a report status."""
-        template = self.raw("summary", status, "headline")
+    def headline(self, status: str, params: Mapping[str, object], cause: str | None = None) -> str:
+        """One sentence answering "what is wrong with my network?" for a report status.
+
+        ``cause``: the finding that makes an unclear run unclear (``[summary_cause.<code>]``,
+        e.g. the network changed during the run), said instead of the general sentence."""
+        template = self._cause(cause, "headline") or self.raw("summary", status, "headline")
         if template is None:
             return self.ui("unknown_headline", code=status)
         return self.render(template, params)
 
-    def summary_advice(self, status: str, params: Mapping[str, object]) -> str:
-        """A short line of advice for a report status."""
-        template = self.raw("summary", status, "advice")
+    def summary_advice(
+        self, status: str, params: Mapping[str, object], cause: str | None = None
+    ) -> str:
+        """A short line of advice for a report status (``cause`` as for the headline)."""
+        template = self._cause(cause, "advice") or self.raw("summary", status, "advice")
         if template is None:
             return self.ui("unknown_advice")
         return self.render(template, params)
@@ -416,6 +436,9 @@ class Catalog:
             if words is not None:
                 return words
         return clean_value(text)
+
+    def _cause(self, cause: str | None, part: str) -> str | None:
+        return self.raw("summary_cause", cause, part) if cause else None
 
     def _texts(self, section: str, code: str, params: Mapping[str, object]) -> Texts:
         templates = [self.raw(section, code, part) for part in TEXT_PARTS]

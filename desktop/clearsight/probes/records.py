@@ -379,6 +379,18 @@ class Unfinished:
     services: tuple[str, ...] = ()  # ids of services whose chain had not finished
 
 
+@dataclass(frozen=True)
+class NetworkChange:
+    """The machine's network interfaces changed while the run went on (Wi-Fi dropped or
+    switched, a cable pulled, a VPN connected): what failed after that says nothing about
+    blocking. Noticed by polling the interfaces (no packets sent)."""
+
+    kind: ClassVar[str] = "network_change"
+    started_s: float  # when it was noticed, seconds into the run
+    lost: tuple[str, ...] = ()  # interfaces that vanished, went down or lost their addresses
+    gained: tuple[str, ...] = ()  # interfaces that appeared, came up or got new addresses
+
+
 Observation = (
     DnsQuery
     | DohQuery
@@ -394,6 +406,7 @@ Observation = (
     | ProxyConfig
     | RunPlan
     | Unfinished
+    | NetworkChange
 )
 
 OBSERVATION_TYPES: dict[str, type[Any]] = {
@@ -413,6 +426,7 @@ OBSERVATION_TYPES: dict[str, type[Any]] = {
         ProxyConfig,
         RunPlan,
         Unfinished,
+        NetworkChange,
     )
 }
 
@@ -541,6 +555,7 @@ __all__ = [
     "ExitCheck",
     "HttpFetch",
     "InterfaceAddress",
+    "NetworkChange",
     "NetworkEnvironment",
     "NetworkInterface",
     "Observation",

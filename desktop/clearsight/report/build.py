@@ -17,6 +17,7 @@ from typing import Any
 
 from clearsight import APP_NAME, __version__
 from clearsight.diagnosis import Diagnosis, Finding, ServiceVerdict, diagnose
+from clearsight.diagnosis.vocabulary import UNCLEAR_CAUSES
 from clearsight.explanations import Catalog, catalog
 from clearsight.probes.records import (
     NetworkEnvironment,
@@ -195,10 +196,10 @@ def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) ->
     happens to be an ordinary word never rewrites the catalog's own words."""
     for service, verdict in zip(report["services"], diagnosis.services, strict=True):
         params = service["params"]
-        verdict_texts = texts.verdict(verdict.verdict, params)
+        verdict_texts = texts.verdict(verdict.verdict, params, verdict.reason)
         service["title"] = verdict_texts.title
         service["explanation"] = verdict_texts.explanation
-        service["advice"] = texts.verdict(verdict.advice_verdict, params).advice
+        service["advice"] = texts.verdict(verdict.advice_verdict, params, verdict.reason).advice
     for endpoint in report["vpn"].get("endpoints") or []:
         reason = endpoint.get("reason")
         if isinstance(reason, str) and not endpoint.get("detail"):
@@ -209,11 +210,22 @@ def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) ->
         item["explanation"] = finding_texts.explanation
         item["advice"] = finding_texts.advice
     summary_params = diagnosis.summary_params
-    report["summary"]["headline"] = texts.headline(diagnosis.status, summary_params)
-    report["summary"]["advice"] = _summary_advice(report, texts, summary_params)
+    cause = unclear_cause(diagnosis)
+    report["summary"]["headline"] = texts.headline(diagnosis.status, summary_params, cause)
+    report["summary"]["advice"] = _summary_advice(report, texts, summary_params, cause)
 
 
-def _summary_advice(report: dict[str, Any], texts: Catalog, params: dict[str, Any]) -> list[str]:
+def unclear_cause(diagnosis: Diagnosis) -> str | None:
+    """The finding that explains an unclear run, when there is one (UNCLEAR_CAUSES)."""
+    if diagnosis.status != "inconclusive":
+        return None
+    codes = {f.code for f in diagnosis.findings if f.severity == "problem"}
+    return next((code for code in UNCLEAR_CAUSES if code in codes), None)
+
+
+def _summary_advice(
+    report: dict[str, Any], texts: Catalog, params: dict[str, Any], cause: str | None = None
+) -> list[str]:
     """What to do, most important first, without repeats: at most three steps (each
     service's own advice is on its row)."""
     status = report["summary"]["status"]
@@ -221,7 +233,7 @@ def _summary_advice(report: dict[str, Any], texts: Catalog, params: dict[str, An
     if status in ("offline", "captive_portal") and lines:
         return lines[:1]
     if not lines:
-        lines.append(texts.summary_advice(status, params))
+        lines.append(texts.summary_advice(status, params, cause))
     for service in report["services"]:
         if service["verdict"] not in ("reachable", "inconclusive"):
             lines.append(service["advice"])

@@ -30,6 +30,7 @@ from clearsight.probes.records import (
     ExitCheck,
     HttpFetch,
     InterfaceAddress,
+    NetworkChange,
     NetworkEnvironment,
     NetworkInterface,
     Observation,
@@ -790,6 +791,12 @@ class Scenario:
                 services=tuple(services),
             )
         )
+        return self
+
+    def network_change(
+        self, *, lost: Sequence[str] = ("wlan0",), gained: Sequence[str] = (), at_s: float = 1.2
+    ) -> Scenario:
+        self.records.append(NetworkChange(started_s=at_s, lost=tuple(lost), gained=tuple(gained)))
         return self
 
     def build(self) -> tuple[Observation, ...]:

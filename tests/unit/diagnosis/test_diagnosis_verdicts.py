@@ -493,6 +493,27 @@ def broken_url_beside_a_working_one() -> tuple[Observation, ...]:
     return s.build()
 
 
+def wifi_dropped_mid_run() -> tuple[Observation, ...]:
+    """The Wi-Fi went away 1.2 s in: the domestic control had answered, then the foreign
+    service timed out. A failure after the network changed says nothing about blocking."""
+    s = mail(baseline())
+    s.dns(MAIL_HOST, [MAIL_V4]).doh(MAIL_HOST, [MAIL_V4])
+    s.tcp(MAIL_V4, 443, "network_unreachable")
+    s.network_change(lost=("wlan0",), at_s=1.2)
+    return s.build()
+
+
+def forged_answer_then_wifi_dropped() -> tuple[Observation, ...]:
+    """A forged answer was heard before the network changed: an answer someone gave stays
+    evidence; the failures after the change do not."""
+    s = mail(baseline(), injection=(POOL_A,))
+    s.dns(MAIL_HOST, [POOL_A])
+    s.doh(MAIL_HOST, failure="timeout")
+    s.tcp(POOL_A, 443, "timeout")
+    s.network_change(lost=("eth0",), gained=("wlan0",), at_s=2.0)
+    return s.build()
+
+
 def one_family_passes() -> tuple[Observation, ...]:
     """IPv4 blackholed, IPv6 works: a layer passes if any routable address passes."""
     s = mail(baseline(egress_ipv6="2001:db8:1::10"))
@@ -1066,6 +1087,28 @@ ROWS = [
             {"selective_blocking": ("suite",)},
         ),
         id="a-working-url-does-not-vouch-for-a-broken-one",
+    ),
+    pytest.param(
+        wifi_dropped_mid_run,
+        Expect(
+            "inconclusive",
+            {**REACHABLE, "mail": "inconclusive"},
+            {"network_changed": ()},
+            reasons={"mail": "network_changed"},
+            params={"network_changed": {"lost": ["wlan0"], "gained": [], "seconds": 1.2}},
+        ),
+        id="network-changed-mid-run-is-not-blocking",
+    ),
+    pytest.param(
+        forged_answer_then_wifi_dropped,
+        Expect(
+            "blocked",
+            {**REACHABLE, "mail": "dns_tampered"},
+            {"network_changed": (), "dns_injection_on_path": ("mail",)},
+            advice={"mail": "dns_tampered"},
+            params={"network_changed": {"lost": ["eth0"], "gained": ["wlan0"]}},
+        ),
+        id="network-changed-keeps-what-answered",
     ),
     pytest.param(
         one_family_passes,

@@ -12,7 +12,7 @@ import pytest
 
 from clearsight.diagnosis import vocabulary
 from clearsight.explanations import LANGUAGES, catalog, template_fields
-from clearsight.explanations.catalog import SUMMARY_PARTS, TEXT_PARTS
+from clearsight.explanations.catalog import SUMMARY_PARTS, TEXT_PARTS, UNCLEAR_PARTS
 
 
 def load(language: str) -> dict[str, Any]:
@@ -77,6 +77,14 @@ def code_texts(data: dict[str, Any]) -> Iterator[tuple[str, str, str, str]]:
         for part in SUMMARY_PARTS:
             if part in texts:
                 yield "summary", status, part, texts[part]
+    for cause, texts in data.get("summary_cause", {}).items():
+        for part in SUMMARY_PARTS:
+            if part in texts:
+                yield "summary_cause", cause, part, texts[part]
+    for reason, texts in data.get("unclear", {}).items():
+        for part in UNCLEAR_PARTS:
+            if part in texts:
+                yield "unclear", reason, part, texts[part]
 
 
 def key_paths(node: object, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]]:
@@ -89,7 +97,7 @@ def key_paths(node: object, prefix: tuple[str, ...] = ()) -> set[tuple[str, ...]
 
 
 def declared_params(section: str, code: str) -> tuple[str, ...]:
-    if section == "verdict":
+    if section in ("verdict", "unclear"):
         return vocabulary.VERDICT_PARAMS
     if section == "finding":
         return vocabulary.FINDINGS[code]
@@ -132,6 +140,13 @@ def test_no_codes_outside_the_vocabulary(language: str) -> None:
     assert set(data["verdict"]) == set(vocabulary.VERDICTS)
     assert set(data["finding"]) == set(vocabulary.FINDINGS)
     assert set(data["summary"]) == set(vocabulary.STATUSES)
+    assert set(data["unclear"]) == set(vocabulary.UNCLEAR_REASONS)
+    assert set(data["summary_cause"]) == set(vocabulary.UNCLEAR_CAUSES)
+    assert set(vocabulary.UNCLEAR_CAUSES) <= set(vocabulary.FINDINGS)
+    for reason, texts in data["unclear"].items():
+        assert set(texts) == set(UNCLEAR_PARTS), f"{language}: unclear.{reason}"
+    for cause, texts in data["summary_cause"].items():
+        assert set(texts) == set(SUMMARY_PARTS), f"{language}: summary_cause.{cause}"
     for section in ("verdict", "finding"):
         for code, texts in data[section].items():
             assert set(texts) == set(TEXT_PARTS), f"{language}: {section}.{code}"
@@ -221,6 +236,34 @@ def test_verdict_texts_name_the_service() -> None:
     for language in LANGUAGES:
         for verdict, texts in FILES[language]["verdict"].items():
             assert "service" in template_fields(texts["explanation"]), f"{language}: {verdict}"
+        for reason, texts in FILES[language]["unclear"].items():
+            assert "service" in template_fields(texts["explanation"]), f"{language}: {reason}"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("reason", vocabulary.UNCLEAR_REASONS)
+def test_an_unclear_result_says_why(language: str, reason: str) -> None:
+    texts = catalog(language)
+    params = {"service": "Gmail", "host": "mail.google.com", "seconds": 1.0}
+    general = texts.verdict("inconclusive", params)
+    specific = texts.verdict("inconclusive", params, reason)
+    assert specific.title == general.title
+    assert specific.explanation != general.explanation
+    assert "Gmail" in specific.explanation and "{" not in specific.advice
+    # a reason without a text of its own, or another verdict, keeps the general texts
+    assert texts.verdict("inconclusive", params, "no_such_reason") == general
+    assert texts.verdict("ip_blocked", params, reason) == texts.verdict("ip_blocked", params)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("cause", vocabulary.UNCLEAR_CAUSES)
+def test_an_unclear_run_says_why(language: str, cause: str) -> None:
+    texts = catalog(language)
+    params = {"blocked_count": 0, "service_count": 5, "blocked": []}
+    assert texts.headline("inconclusive", params, cause) != texts.headline("inconclusive", params)
+    assert texts.summary_advice("inconclusive", params, cause) != texts.summary_advice(
+        "inconclusive", params
+    )
 
 
 @pytest.mark.parametrize(("language", "limit"), [("en", 48), ("zh_CN", 24)])
