@@ -43,6 +43,9 @@ CONNECTION_FAILURES = frozenset(
         failures.HOST_UNREACHABLE,
     }
 )
+# A body that ended before it was whole (the connection closed, was reset, or the data stopped
+# making sense), as opposed to one that stopped arriving (a stall: slow or throttled).
+CUT_OFF = frozenset({failures.EOF, failures.CONNECTION_RESET, failures.HTTP_PROTOCOL_ERROR})
 _REGION_PAGE = re.compile(
     r"not available in your (country|region|location)|unavailable in your (country|region)"
     r"|isn't available in your (country|region)|在您所在的(国家|地区)",
@@ -380,6 +383,10 @@ def _judge_fetch(
             return "inconclusive", "not_finished", None
         if fetch.failure == failures.TOO_MANY_REDIRECTS:
             return "site_error", "too_many_redirects", None
+        if with_tls and fetch.failure == failures.HTTP_PROTOCOL_ERROR:
+            # Garbage inside a connection whose certificate proved the server genuine: only
+            # the server itself could have written it.
+            return "site_error", "garbled_response", None
         return "http_blocked", f"request_{fetch.failure}", None
     genuine, verdict = _genuine_response(fetch, with_tls)
     if not genuine:
@@ -387,6 +394,13 @@ def _judge_fetch(
     if verdict is not None:
         return verdict, f"status_{fetch.status}", fetch.elapsed_ms
     control = ev.http_control.get((fetch.url, fetch.address))
+    if fetch.stalled and fetch.failure in CUT_OFF:
+        # The body was cut off, not slowed down: no "slow" about it.
+        if with_tls and control is not None and control.body_complete:
+            return "http_blocked", "cut_off_with_real_name_only", fetch.elapsed_ms
+        if with_tls or fetch.failure != failures.CONNECTION_RESET:
+            return "site_error", "cut_off", fetch.elapsed_ms
+        return "http_blocked", "cut_off_by_reset", fetch.elapsed_ms
     if fetch.stalled:
         if control is not None and not control.stalled and control.body_bytes > fetch.body_bytes:
             return "throttled", "stalls_with_real_name_only", fetch.elapsed_ms

@@ -353,6 +353,35 @@ def throttled() -> tuple[Observation, ...]:
     return s.build()
 
 
+def cut_off(kind: str) -> Rows:
+    """A body that ends before it is whole is not "slow": the server broke it off, or (when
+    only the service's name is cut off) something on the way did."""
+
+    def build() -> tuple[Observation, ...]:
+        s = baseline()
+        if kind == "plain_reset":
+            s.service("news", NEWS_URL, name="News")
+            s.injection(NEWS_HOST)
+            s.dns(NEWS_HOST, [NEWS_V4]).doh(NEWS_HOST, [NEWS_V4])
+            s.tcp(NEWS_V4, 80)
+            s.http(NEWS_URL, NEWS_V4, body_bytes=10, stalled=True, failure="connection_reset")
+            return s.build()
+        mail(s)
+        s.dns(MAIL_HOST, [MAIL_V4]).doh(MAIL_HOST, [MAIL_V4])
+        s.tcp(MAIL_V4).control(MAIL_V4).tls(MAIL_V4, MAIL_HOST)
+        if kind == "garbage":
+            s.http(MAIL_URL, MAIL_V4, status=None, failure="http_protocol_error")
+            return s.build()
+        s.http(MAIL_URL, MAIL_V4, body_bytes=10, stalled=True, failure="eof")
+        if kind == "any_name":
+            s.http(MAIL_URL, MAIL_V4, body_bytes=10, stalled=True, failure="eof", control=True)
+        elif kind == "real_name_only":
+            s.http(MAIL_URL, MAIL_V4, body_bytes=65_536, control=True)
+        return s.build()
+
+    return build
+
+
 def deadline_in(stage: str) -> Rows:
     def build() -> tuple[Observation, ...]:
         s = mail(baseline())
@@ -969,6 +998,46 @@ ROWS = [
             reasons={"mail": "slower_than_domestic"},
         ),
         id="slow",
+    ),
+    pytest.param(
+        cut_off("no_control"),
+        Expect("degraded", {**REACHABLE, "mail": "site_error"}, {}, reasons={"mail": "cut_off"}),
+        id="https-body-cut-off-is-the-sites-fault-not-slow",
+    ),
+    pytest.param(
+        cut_off("any_name"),
+        Expect("degraded", {**REACHABLE, "mail": "site_error"}, {}, reasons={"mail": "cut_off"}),
+        id="https-body-cut-off-with-any-name",
+    ),
+    pytest.param(
+        cut_off("real_name_only"),
+        Expect(
+            "blocked",
+            {**REACHABLE, "mail": "http_blocked"},
+            {"selective_blocking": ("mail",)},
+            reasons={"mail": "cut_off_with_real_name_only"},
+        ),
+        id="https-body-cut-off-with-the-real-name-only",
+    ),
+    pytest.param(
+        cut_off("garbage"),
+        Expect(
+            "degraded",
+            {**REACHABLE, "mail": "site_error"},
+            {},
+            reasons={"mail": "garbled_response"},
+        ),
+        id="https-garbage-from-a-verified-server-is-the-sites-fault",
+    ),
+    pytest.param(
+        cut_off("plain_reset"),
+        Expect(
+            "blocked",
+            {**REACHABLE, "news": "http_blocked"},
+            {"selective_blocking": ("news",)},
+            reasons={"news": "cut_off_by_reset"},
+        ),
+        id="plain-http-body-reset-midway",
     ),
     pytest.param(
         throttled,
