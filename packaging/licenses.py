@@ -3,26 +3,30 @@
     python packaging/licenses.py OUTDIR      # run with the build venv's Python
 
 Writes ``OUTDIR/THIRD-PARTY-NOTICES.txt`` (one readable file: each component, its version,
-its licence, where its source is) and ``OUTDIR/<component>/`` with the licence texts. The
+its licence, where its source is), ``OUTDIR/<component>/`` with the licence texts and
+``OUTDIR/index.json`` (the same list, read by the About box of the bundle). The
 PyInstaller spec ships OUTDIR as ``licenses/`` inside the bundle (``sys._MEIPASS/licenses``),
 the .deb also installs it under /usr/share/doc/clearsight/, and the Windows installer shows
 the notices file.
 
 The Python distributions are found by walking the app's requirements in the environment
-that builds the bundle, so a new dependency is listed without editing this file.
+that builds the bundle (``clearsight.gui.third_party``, which the About box of an unfrozen
+app uses too), so a new dependency is listed without editing this file.
 """
 
 from __future__ import annotations
 
-import re
 import shutil
 import sys
-import sysconfig
-from importlib import metadata
 from pathlib import Path
+
+# The same functions compute the About box's list, so the bundle ships what it shows.
+# build_bundle.py installs the app into the build venv before it runs this script.
+from clearsight.gui import third_party
 
 HERE = Path(__file__).resolve().parent
 TEXTS = HERE / "licenses"
+LGPL_NAMES = third_party.LGPL_DISTRIBUTIONS
 
 QT_NOTE = """\
 Qt and Qt for Python (PySide6, Shiboken6) are used under the GNU Lesser General Public
@@ -38,74 +42,29 @@ zlib, double-conversion, md4c); see https://doc.qt.io/qt-6/licenses-used-in-qt.h
 """
 
 
-def _requirement_names(dist: metadata.Distribution) -> list[str]:
-    names = []
-    for req in dist.requires or []:
-        if ";" in req and "extra" in req.split(";", 1)[1]:
-            continue  # optional extras are not installed into the bundle
-        match = re.match(r"[A-Za-z0-9._-]+", req)
-        if match:
-            names.append(match.group(0))
-    return names
-
-
-def runtime_distributions(root: str = "clearsight") -> list[metadata.Distribution]:
-    """The app's distribution's runtime requirements, recursively (not the app itself)."""
-    seen: dict[str, metadata.Distribution] = {}
-    todo = _requirement_names(metadata.distribution(root))
-    while todo:
-        name = todo.pop()
-        key = re.sub(r"[-_.]+", "-", name).lower()
-        if key in seen:
-            continue
-        try:
-            dist = metadata.distribution(name)
-        except metadata.PackageNotFoundError:
-            continue  # a platform-only requirement (e.g. pywin32 elsewhere)
-        seen[key] = dist
-        todo.extend(_requirement_names(dist))
-    return sorted(seen.values(), key=lambda d: d.metadata["Name"].lower())
-
-
-def _licence_of(dist: metadata.Distribution) -> str:
-    meta = dist.metadata
-    expression = meta.get("License-Expression")
-    if expression:
-        return expression
-    classifiers = [
-        c.split("::")[-1].strip()
-        for c in meta.get_all("Classifier") or []
-        if c.startswith("License ::")
-    ]
-    if classifiers:
-        return " / ".join(classifiers)
-    value = (meta.get("License") or "").strip()
-    return value.splitlines()[0] if value else "see the licence files"
-
-
-def _licence_files(dist: metadata.Distribution) -> list[Path]:
-    found = []
-    for entry in dist.files or []:
-        name = entry.name.upper()
-        is_licence = any(word in name for word in ("LICENSE", "LICENCE", "COPYING", "NOTICE"))
-        in_metadata = ".dist-info" in str(entry) or "licenses" in str(entry).lower()
-        if is_licence and in_metadata:
-            path = Path(str(entry.locate()))
-            if path.is_file():
-                found.append(path)
-    return found
-
-
-def _python_licence() -> Path | None:
-    candidates = [
-        Path(sysconfig.get_paths()["stdlib"]) / "LICENSE.txt",
-        Path(sys.base_prefix) / "LICENSE.txt",
-        Path(sys.base_prefix) / "LICENSE",
-    ]
-    return next((p for p in candidates if p.is_file()), None)
+def _copy_texts(component: third_party.Component, folder: Path) -> list[str]:
+    """Copy a component's licence texts into ``folder``; their paths as the index names
+    them (relative to the licences folder, with "/")."""
+    folder.mkdir(exist_ok=True)
+    if component.name == "Qt" or third_party.canonical_name(component.name) in LGPL_NAMES:
+        # The wheels carry no licence text; the build venv's clearsight is a plain install,
+        # without the copies in resources/licenses.
+        sources = [TEXTS / name for name in third_party.LGPL_TEXTS]
+    else:
+        sources = list(component.texts)
+    copied: list[str] = []
+    for source in sources:
+        target = folder / source.name
+        if target.exists():
+            continue  # the same name twice (LICENSE beside licenses/LICENSE): keep the first
+        shutil.copy(source, target)
+        copied.append(f"{folder.name}/{target.name}")
+    return copied
 
 
 def write(outdir: Path) -> Path:
+    """Collect the texts into ``outdir``; write THIRD-PARTY-NOTICES.txt (for people) and
+    index.json (for the About box of the bundle, which lacks most package metadata)."""
     if outdir.exists():
         shutil.rmtree(outdir)
     outdir.mkdir(parents=True)
@@ -121,52 +80,31 @@ def write(outdir: Path) -> Path:
     (outdir / "Clearsight").mkdir()
     shutil.copy(TEXTS / "Apache-2.0.txt", outdir / "Clearsight" / "LICENSE.txt")
 
-    version = ".".join(map(str, sys.version_info[:3]))
-    lines += [
-        f"Python {version}",
-        "  licence: PSF-2.0 (and the licences of the libraries",
-        "  its standard library uses, listed in its licence file)",
-        "",
-    ]
-    python_licence = _python_licence()
-    (outdir / "Python").mkdir()
-    if python_licence is not None:
-        shutil.copy(python_licence, outdir / "Python" / "LICENSE.txt")
-
-    for dist in runtime_distributions():
-        name = dist.metadata["Name"]
-        folder = outdir / name
-        folder.mkdir(exist_ok=True)
-        if name.lower() in ("pyside6-essentials", "pyside6_essentials", "shiboken6", "pyside6"):
-            licence = "LGPL-3.0-only (Clearsight uses it under the LGPL)"
-            for text in ("LGPL-3.0.txt", "GPL-3.0.txt"):
-                shutil.copy(TEXTS / text, folder / text)
+    entries = []
+    for component in third_party.from_metadata():
+        texts = _copy_texts(component, outdir / component.name)
+        entries.append(third_party.index_entry(component, texts))
+        if component.name == "Python":
+            lines += [
+                f"Python {component.version}",
+                "  licence: PSF-2.0 (and the licences of the libraries",
+                "  its standard library uses, listed in its licence file)",
+            ]
+        elif component.name == "Qt":
+            lines += [
+                f"Qt {component.version} (through PySide6-Essentials)",
+                f"  licence: {component.licence}",
+            ]
         else:
-            licence = _licence_of(dist)
-            for path in _licence_files(dist):
-                shutil.copy(path, folder / path.name)
-        lines += [f"{name} {dist.version}", f"  licence: {licence}"]
-        homepage = dist.metadata.get("Home-page") or next(
-            (
-                u.split(",", 1)[1].strip()
-                for u in dist.metadata.get_all("Project-URL") or []
-                if u.lower().startswith(("source", "homepage", "repository", "home"))
-            ),
-            "",
-        )
-        if homepage:
-            lines.append(f"  source: {homepage}")
+            licence = component.licence or "see the licence files"
+            if third_party.canonical_name(component.name) in LGPL_NAMES:
+                licence += " (Clearsight uses it under the LGPL)"
+            lines += [f"{component.name} {component.version}", f"  licence: {licence}"]
+            if component.homepage:
+                lines.append(f"  source: {component.homepage}")
         lines.append("")
-
-    (outdir / "Qt").mkdir()
-    for text in ("LGPL-3.0.txt", "GPL-3.0.txt"):
-        shutil.copy(TEXTS / text, outdir / "Qt" / text)
-    try:
-        qt_version = metadata.version("PySide6-Essentials")
-    except metadata.PackageNotFoundError:
-        qt_version = "6"
-    lines += [f"Qt {qt_version} (through PySide6-Essentials)", "  licence: LGPL-3.0-only", ""]
     lines += ["", QT_NOTE]
+    third_party.write_index(outdir, entries)
     notices = outdir / "THIRD-PARTY-NOTICES.txt"
     notices.write_text("\n".join(lines), encoding="utf-8")
     return notices

@@ -4,10 +4,12 @@ Settings and About."""
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import Qt, qVersion
+from PySide6.QtCore import Qt, QUrl, qVersion
+from PySide6.QtGui import QDesktopServices, QTextCursor
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -29,20 +31,12 @@ from clearsight import __version__
 from clearsight.explanations import LANGUAGES, Catalog, catalog
 from clearsight.gui.settings import MAX_TIMEOUT_S, MIN_TIMEOUT_S, AppSettings
 from clearsight.gui.theme import app_icon
+from clearsight.gui.third_party import Component, read_text, third_party_components
 from clearsight.profile.model import Profile
 
-# Third-party software shipped with Clearsight and its licence (DESIGN.md, "Licence").
-THIRD_PARTY = (
-    ("Qt", "LGPL-3.0", "https://www.qt.io/"),
-    ("PySide6 / Shiboken6", "LGPL-3.0", "https://pyside.org/"),
-    ("dnspython", "ISC", "https://www.dnspython.org/"),
-    ("requests", "Apache-2.0", "https://requests.readthedocs.io/"),
-    ("psutil", "BSD-3-Clause", "https://github.com/giampaolo/psutil"),
-    ("truststore", "MIT", "https://github.com/sethmlarson/truststore"),
-    ("cryptography", "Apache-2.0 OR BSD-3-Clause", "https://cryptography.io/"),
-    ("certifi", "MPL-2.0", "https://github.com/certifi/python-certifi"),
-    ("Python", "PSF-2.0", "https://www.python.org/"),
-)
+# The About box's own links: a component's licence text, and back to the list.
+LICENCE_SCHEME = "licence"
+LIST_SCHEME = "licences"
 
 
 def _paragraph(text: str, parent: QWidget) -> QLabel:
@@ -241,10 +235,22 @@ class SettingsDialog(QDialog):
 
 
 class AboutDialog(QDialog):
-    def __init__(self, texts: Catalog, parent: QWidget | None = None) -> None:
+    """The version, the licence, and the third-party software the running copy uses
+    (``third_party.third_party_components``), each licence's text readable offline."""
+
+    def __init__(
+        self,
+        texts: Catalog,
+        parent: QWidget | None = None,
+        components: Sequence[Component] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._texts = texts
+        self.components = list(
+            third_party_components(qVersion()) if components is None else components
+        )
         self.setWindowTitle(texts.ui("about_title"))
-        self.resize(540, 460)
+        self.resize(600, 520)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         icon = QLabel(self)
@@ -259,19 +265,14 @@ class AboutDialog(QDialog):
         heading.setWordWrap(True)
         top.addWidget(heading, 1)
         layout.addLayout(top)
-        browser = QTextBrowser(self)
-        browser.setOpenExternalLinks(True)
-        browser.setAccessibleName(texts.ui("licences"))
-        rows = "".join(
-            f"<li><b>{html.escape(name)}</b> — {html.escape(licence)} "
-            f"(<a href='{html.escape(url)}'>{html.escape(url)}</a>)</li>"
-            for name, licence, url in THIRD_PARTY
-        )
-        browser.setHtml(
-            f"<h3>{html.escape(texts.ui('licences'))}</h3><ul>{rows}</ul>"
-            f"<p>{html.escape(texts.ui('about_qt_note', qt=qVersion(), pyside=pyside_version))}</p>"
-        )
-        layout.addWidget(browser, 1)
+        self.browser = QTextBrowser(self)
+        # Links are handled here: a licence opens in place, a home page in the browser,
+        # and only when clicked.
+        self.browser.setOpenLinks(False)
+        self.browser.setOpenExternalLinks(False)
+        self.browser.setAccessibleName(texts.ui("licences"))
+        self.browser.anchorClicked.connect(self._on_anchor_clicked)
+        layout.addWidget(self.browser, 1)
         row = QHBoxLayout()
         about_qt = QPushButton(texts.ui("button_about_qt"), self)
         about_qt.clicked.connect(QApplication.aboutQt)
@@ -282,3 +283,57 @@ class AboutDialog(QDialog):
         close.clicked.connect(self.accept)
         row.addWidget(close)
         layout.addLayout(row)
+        self.show_list()
+
+    def show_list(self) -> None:
+        """The components, each with its licence, home page and a link to its text."""
+        texts = self._texts
+        rows = []
+        for number, component in enumerate(self.components):
+            name = html.escape(f"{component.name} {component.version}".strip())
+            licence = html.escape(component.licence or texts.ui("licence_not_stated"))
+            parts = [f"<b>{name}</b> — {licence}"]
+            if urlsplit(component.homepage).scheme in ("http", "https"):
+                url = html.escape(component.homepage, quote=True)
+                parts.append(f"<a href='{url}'>{url}</a>")
+            if component.texts:
+                parts.append(
+                    f"<a href='{LICENCE_SCHEME}:{number}'>"
+                    f"{html.escape(texts.ui('licence_text'))}</a>"
+                )
+            rows.append("<li>" + " · ".join(parts) + "</li>")
+        note = texts.ui("about_qt_note", qt=qVersion(), pyside=pyside_version)
+        self.browser.setHtml(
+            f"<h3>{html.escape(texts.ui('licences'))}</h3><ul>{''.join(rows)}</ul>"
+            f"<p>{html.escape(note)}</p>"
+        )
+
+    def show_licence(self, number: int) -> None:
+        """The licence texts of one component, read from this machine, in place of the list."""
+        texts = self._texts
+        component = self.components[number]
+        back = f"<p><a href='{LIST_SCHEME}:'>{html.escape(texts.ui('licences_back'))}</a></p>"
+        title = html.escape(f"{component.name} {component.version}".strip())
+        body = []
+        for path in component.texts:
+            text = read_text(path)
+            body.append(f"<h4>{html.escape(path.name)}</h4>")
+            if text is None:
+                body.append(f"<p>{html.escape(texts.ui('licence_text_missing'))}</p>")
+            else:
+                body.append(f"<pre style='white-space: pre-wrap'>{html.escape(text)}</pre>")
+        if not component.texts:
+            body.append(f"<p>{html.escape(texts.ui('licence_text_missing'))}</p>")
+        self.browser.setHtml(f"{back}<h3>{title}</h3>{''.join(body)}{back}")
+        self.browser.moveCursor(QTextCursor.MoveOperation.Start)
+
+    def _on_anchor_clicked(self, url: QUrl) -> None:
+        scheme = url.scheme()
+        if scheme == LICENCE_SCHEME:
+            number = url.path()
+            if number.isdigit() and int(number) < len(self.components):
+                self.show_licence(int(number))
+        elif scheme == LIST_SCHEME:
+            self.show_list()
+        elif scheme in ("http", "https"):
+            QDesktopServices.openUrl(url)
