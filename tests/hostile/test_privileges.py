@@ -119,7 +119,15 @@ def _world(lab: Lab) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return services, extra
 
 
-def _run_as(lab: Lab, profile: Path, out: Path, python: str, *, user: int | None) -> dict:
+def _run_as(
+    lab: Lab,
+    profile: Path,
+    out: Path,
+    python: str,
+    *,
+    user: int | None,
+    hidepid: bool = False,
+) -> dict:
     # The project's own packages first (the system's dist-packages may hold older ones).
     runner = (
         "import runpy, site, sys; before = list(sys.path); site.addsitedir(sys.argv.pop(1)); "
@@ -140,6 +148,20 @@ def _run_as(lab: Lab, profile: Path, out: Path, python: str, *, user: int | None
     ]
     if user is not None:
         argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+    if hidepid:
+        # A /proc of its own that hides other users' processes, as hardened systems mount
+        # it (a private mount namespace: the machine's /proc is untouched).
+        argv = [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            'mount -t proc -o hidepid=2 proc /proc && exec "$@"',
+            "sh",
+            *argv,
+        ]
     log = out.with_suffix(".guard.log")
     env = {
         "CLEARSIGHT_EGRESS_GUARD_LOG": str(log),
@@ -202,6 +224,7 @@ def test_a_whole_run_as_nobody_matches_a_run_as_root(lab: Lab, figure) -> None:
         "shop": "reachable",
     }
     assert as_nobody["status"] == "blocked"
+    assert "checks_limited" not in as_nobody["findings"]
     assert {
         "dns",
         "doh",
@@ -218,3 +241,34 @@ def test_a_whole_run_as_nobody_matches_a_run_as_root(lab: Lab, figure) -> None:
     denied = [o for o in nobody_report["observations"] if "permission" in json.dumps(o).lower()]
     assert not denied, denied
     assert (shared / "nobody.json").stat().st_uid == NOBODY
+
+
+@pytest.mark.lab
+def test_a_hidden_process_list_is_said_and_changes_nothing_else(lab: Lab, figure) -> None:
+    """/proc mounted with hidepid=2: other users' programs are invisible to nobody. The run
+    is otherwise the same, and the report says what it could not look at."""
+    python = _system_python()
+    if python is None:
+        pytest.skip("no Python 3.11 that the user nobody may run")
+    services, extra = _world(lab)
+    shared = Path(lab.workdir) / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)
+    ca = shared / "lab-ca.pem"
+    shutil.copyfile(lab.ca_pem, ca)
+    shutil.copyfile(lab.os_store_bundle, shared / "os-store.pem")
+    data = lab.profile(services=services, timeout_s=2.0, deadline_s=20.0, **extra)
+    data["settings"]["ca_file"] = str(ca)
+    profile = lab.write_profile(shared / "profile.clearsight", data=data)
+    for path in (ca, shared / "os-store.pem", profile):
+        path.chmod(0o644)
+    plain = _summary(_run_as(lab, profile, shared / "plain.json", python, user=NOBODY))
+    report = _run_as(lab, profile, shared / "hidden.json", python, user=NOBODY, hidepid=True)
+    hidden = _summary(report)
+    limited = [f for f in report["findings"] if f["code"] == "checks_limited"]
+    figure("privileges", "run as nobody, /proc hidepid=2", exit=hidden["exit"], said=bool(limited))
+    assert limited and limited[0]["severity"] == "info", report["findings"]
+    assert limited[0]["params"]["checks"] == ["process_list"]
+    assert "other programs" in limited[0]["explanation"], limited[0]
+    hidden["findings"].remove("checks_limited")
+    assert hidden == plain, (hidden, plain)

@@ -54,7 +54,16 @@ def network_findings(
     found.extend(_blocking_findings(verdicts, details))
     found.extend(_ipv6(ev, verdicts))
     found.extend(_unfinished(ev))
+    found.extend(_limited(ev))
     return found
+
+
+def _limited(ev: Evidence) -> list[Finding]:
+    """What this user could not look at without administrator rights (never asked for)."""
+    limited = ev.network.limited if ev.network is not None else ()
+    if not limited:
+        return []
+    return [Finding("checks_limited", "info", params={"checks": list(limited)})]
 
 
 def _unfinished(ev: Evidence) -> list[Finding]:

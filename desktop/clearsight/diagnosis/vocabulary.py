@@ -49,6 +49,7 @@ FINDINGS: Final[dict[str, tuple[str, ...]]] = {
     "local_network_denied": (),
     "checks_unfinished": ("count", "reason"),
     "network_changed": ("lost", "gained", "interfaces", "seconds"),
+    "checks_limited": ("checks",),
     # DNS
     "dns_resolver_unreachable": ("resolver", "address"),
     "dns_resolver_missing": (),

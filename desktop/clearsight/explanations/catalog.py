@@ -68,6 +68,7 @@ VALUE_TABLES: Final[Mapping[str, str]] = {
     "expected_country": "country",
     "reason": "reason",
     "proof": "vpn_proof",
+    "checks": "limited",
 }
 
 #: The parts of one verdict or finding text.

@@ -21,7 +21,7 @@ from clearsight.probes.records import (
 )
 from clearsight.probes.system_dns import system_nameservers
 from clearsight.probes.system_network import SystemNetworkReader, reader_for
-from clearsight.probes.vpn_clients import running_clients
+from clearsight.probes.vpn_clients import process_list_limited, running_clients
 
 
 def egress_address(target: str) -> str | None:
@@ -156,4 +156,5 @@ def network_environment(
         system_resolvers=system_nameservers(),
         clients=running_clients(),
         vpn_services=vpn_services,
+        limited=("process_list",) if process_list_limited() else (),
     )

@@ -288,6 +288,9 @@ class NetworkEnvironment:
     clients: tuple[ClientSeen, ...] = ()
     failure: str | None = None
     vpn_services: tuple[SystemVpnService, ...] = ()
+    # What this user may not look at without administrator rights (the app never asks for
+    # them): "process_list" when other users' programs are hidden (Linux /proc hidepid).
+    limited: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

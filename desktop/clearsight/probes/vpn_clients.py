@@ -7,6 +7,8 @@ touching code. Only names are read: no command lines, no paths, no users.
 from __future__ import annotations
 
 import functools
+import os
+import sys
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -65,6 +67,20 @@ def running_process_names() -> list[str]:
         if isinstance(name, str):
             names.append(name)
     return names
+
+
+def process_list_limited(proc: str = "/proc") -> bool:
+    """Whether other users' programs are hidden from this one (Linux ``/proc`` mounted with
+    ``hidepid``): a VPN daemon running as root would then go unseen. Elsewhere the names of
+    all programs are visible without administrator rights."""
+    if not sys.platform.startswith("linux") or os.geteuid() == 0:
+        return False
+    try:
+        with open(os.path.join(proc, "1", "comm"), "rb") as handle:
+            handle.read(64)
+    except OSError:
+        return True  # hidepid=1: not readable; hidepid=2: not even there
+    return False
 
 
 def running_clients() -> tuple[ClientSeen, ...]:

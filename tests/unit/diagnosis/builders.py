@@ -634,7 +634,8 @@ class Scenario:
         )
         return self
 
-    def network(self) -> Scenario:
+    def network(self, *, limited: Sequence[str] = ()) -> Scenario:
+        self.records = [r for r in self.records if not isinstance(r, NetworkEnvironment)]
         self.records.append(
             NetworkEnvironment(
                 interfaces=(
@@ -650,6 +651,7 @@ class Scenario:
                 egress_ipv6=self.egress_ipv6,
                 egress_ipv6_interface="wlan0" if self.egress_ipv6 else None,
                 system_resolvers=(SYSTEM_RESOLVER,),
+                limited=tuple(limited),
             )
         )
         return self

@@ -522,6 +522,15 @@ def broken_url_beside_a_working_one() -> tuple[Observation, ...]:
     return s.build()
 
 
+def processes_hidden() -> tuple[Observation, ...]:
+    """Other users' programs are hidden from this user (Linux hidepid): the report says what
+    it could not look at, calmly; everything else stands."""
+    s = mail(baseline(egress_ipv6="2001:db8:1::10"))
+    s.network(limited=("process_list",))
+    s.site(MAIL_URL, [MAIL_V4, MAIL_V6])
+    return s.build()
+
+
 def wifi_dropped_mid_run() -> tuple[Observation, ...]:
     """The Wi-Fi went away 1.2 s in: the domestic control had answered, then the foreign
     service timed out. A failure after the network changed says nothing about blocking."""
@@ -1156,6 +1165,16 @@ ROWS = [
             {"selective_blocking": ("suite",)},
         ),
         id="a-working-url-does-not-vouch-for-a-broken-one",
+    ),
+    pytest.param(
+        processes_hidden,
+        Expect(
+            "ok",
+            {**REACHABLE, "mail": "reachable"},
+            {"checks_limited": ()},
+            params={"checks_limited": {"checks": ["process_list"]}},
+        ),
+        id="what-could-not-be-looked-at-without-admin-rights",
     ),
     pytest.param(
         wifi_dropped_mid_run,

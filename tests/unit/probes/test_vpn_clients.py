@@ -64,3 +64,27 @@ def test_the_table_covers_the_clients_users_in_china_run():
 def test_per_app_clients_are_marked():
     zscaler = next(c for c in known_clients() if c.name == "Zscaler")
     assert zscaler.per_app
+
+
+@pytest.mark.parametrize(
+    ("layout", "euid", "limited"),
+    [
+        pytest.param("readable", 1000, False, id="plain-proc"),
+        pytest.param("hidden", 1000, True, id="hidepid-2-pid-1-not-there"),
+        pytest.param("unreadable", 1000, True, id="hidepid-1-pid-1-not-readable"),
+        pytest.param("hidden", 0, False, id="root-sees-everything"),
+    ],
+)
+def test_a_hidden_process_list_is_noticed(tmp_path, monkeypatch, layout, euid, limited) -> None:
+    from clearsight.probes import vpn_clients
+
+    monkeypatch.setattr(vpn_clients.sys, "platform", "linux")
+    monkeypatch.setattr(vpn_clients.os, "geteuid", lambda: euid)
+    if layout != "hidden":
+        (tmp_path / "1").mkdir()
+        comm = tmp_path / "1" / "comm"
+        comm.write_text("systemd\n")
+        if layout == "unreadable":
+            comm.unlink()
+            comm.mkdir()  # reading it fails as hidepid=1 makes it fail
+    assert vpn_clients.process_list_limited(str(tmp_path)) is limited
