@@ -2,15 +2,18 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the lab and GUI tests need (see tests/lab/README.md).
-DEB_PACKAGES := iptables dnsmasq-base openvpn wireguard-tools wireguard-go tinyproxy dnsutils \
-	faketime xvfb libnetfilter-queue-dev curl openssl iproute2 procps libegl1 libxkbcommon0 \
-	libxcb-cursor0 libfontconfig1 libdbus-1-3 fonts-noto-cjk libxcb-icccm4 libxcb-keysyms1 \
-	libxkbcommon-x11-0 libxcb-image0 libxcb-render-util0 libxcb-shape0 libxcb-randr0 \
-	libxcb-xkb1 libxcb-xinerama0 \
+# Debian packages the app itself needs from a source checkout: Python's venv module, and the
+# system libraries Qt loads for a window (PySide6's wheels carry Qt, not these), CJK fonts.
+APP_DEB_PACKAGES := python3-venv libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 \
+	libfontconfig1 libdbus-1-3 fonts-noto-cjk libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
+	libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xkb1 libxcb-xinerama0
+# Debian packages the lab and GUI tests need besides (see tests/lab/README.md).
+DEB_PACKAGES := $(APP_DEB_PACKAGES) iptables dnsmasq-base openvpn wireguard-tools wireguard-go \
+	tinyproxy dnsutils faketime xvfb libnetfilter-queue-dev curl openssl iproute2 procps \
 	dpkg-dev binutils debootstrap xdotool desktop-file-utils
 
-.PHONY: run test check lint types unit lab system-deps venv bench clean bundle deb deb-test \
+.PHONY: run test check lint types unit lab app-deps system-deps venv bench clean bundle deb \
+	deb-test \
 	bench-bundle
 
 $(BIN)/clearsight: pyproject.toml
@@ -21,15 +24,26 @@ $(BIN)/clearsight: pyproject.toml
 
 venv: $(BIN)/clearsight
 
-run: venv
+# The app: its Debian packages first (installed when run as root; otherwise the command
+# that installs them is printed), then the venv, then the window.
+run: app-deps venv
 	$(BIN)/clearsight
 
-system-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Install the Debian packages in $(1) that are missing (on Debian/Ubuntu; elsewhere nothing).
+define install_debs
+	@command -v dpkg >/dev/null 2>&1 || exit 0; \
+	missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" != 0 ]; then echo "Missing Debian packages:$$missing (run as root: sudo make system-deps)"; exit 1; fi; \
+		if [ "$$(id -u)" != 0 ]; then echo "Missing Debian packages:$$missing (run as root: sudo make $(2))"; exit 1; fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
+endef
+
+app-deps:
+	$(call install_debs,$(APP_DEB_PACKAGES),app-deps)
+
+system-deps:
+	$(call install_debs,$(DEB_PACKAGES),system-deps)
 
 lint: venv
 	$(BIN)/ruff check desktop tests benchmarks packaging
