@@ -99,6 +99,7 @@ UNCLEAR_REASONS: Final = (
     "lookup_failed_no_reference",
     "unverified_address_wrong_certificate",
     "proxy_fake_ip",
+    "no_answer_any_name",
 )
 
 # Findings that explain a whole run being unclear, in order of precedence: the summary then

@@ -941,9 +941,9 @@ class _Plan:
             fetched.add(family)
         result = fetch(self.ctx, url, address, ssl_context=context)
         self.run.add(result)
-        if with_tls and _looks_throttled(result):
-            # Same address, an innocuous name: a fast transfer here means the service's
-            # name is being throttled, not the server being slow.
+        if with_tls and (_looks_throttled(result) or _unanswered(result)):
+            # Same address, an innocuous name: a fast transfer (or any answer) here means the
+            # service's name is being throttled (or stonewalled), not the server being slow.
             self.run.add(
                 fetch(
                     self.ctx,
@@ -964,6 +964,15 @@ CERTIFICATE_FAILURES = frozenset(
         failures.TLS_CERT_NOT_YET_VALID,
     }
 )
+
+
+def _unanswered(result: HttpFetch) -> bool:
+    """The request over a good secure connection got no answer at all."""
+    return result.status is None and result.failure in (
+        failures.TIMEOUT,
+        failures.CONNECTION_RESET,
+        failures.EOF,
+    )
 
 
 def _looks_throttled(result: HttpFetch) -> bool:

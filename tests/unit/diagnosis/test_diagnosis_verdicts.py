@@ -382,6 +382,24 @@ def cut_off(kind: str) -> Rows:
     return build
 
 
+def no_answer(control: str) -> Rows:
+    """The request over a good secure connection gets no answer; the same address asked with
+    an innocuous name answers (the name is singled out) or does not (nobody can tell)."""
+
+    def build() -> tuple[Observation, ...]:
+        s = mail(baseline())
+        s.dns(MAIL_HOST, [MAIL_V4]).doh(MAIL_HOST, [MAIL_V4])
+        s.tcp(MAIL_V4).control(MAIL_V4).tls(MAIL_V4, MAIL_HOST)
+        s.http(MAIL_URL, MAIL_V4, status=None, failure="timeout")
+        if control == "answers":
+            s.http(MAIL_URL, MAIL_V4, status=421, control=True)
+        else:
+            s.http(MAIL_URL, MAIL_V4, status=None, failure="timeout", control=True)
+        return s.build()
+
+    return build
+
+
 def deadline_in(stage: str) -> Rows:
     def build() -> tuple[Observation, ...]:
         s = mail(baseline())
@@ -1007,6 +1025,26 @@ ROWS = [
             reasons={"mail": "slower_than_domestic"},
         ),
         id="slow",
+    ),
+    pytest.param(
+        no_answer("answers"),
+        Expect(
+            "blocked",
+            {**REACHABLE, "mail": "http_blocked"},
+            {"selective_blocking": ("mail",)},
+            reasons={"mail": "no_answer_with_real_name_only"},
+        ),
+        id="https-no-answer-with-the-real-name-only",
+    ),
+    pytest.param(
+        no_answer("silent"),
+        Expect(
+            "degraded",
+            {**REACHABLE, "mail": "inconclusive"},
+            {},
+            reasons={"mail": "no_answer_any_name"},
+        ),
+        id="https-no-answer-whatever-the-name-is-unclear-not-blocked",
     ),
     pytest.param(
         cut_off("no_control"),
