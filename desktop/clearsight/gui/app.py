@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtGui import QFileOpenEvent, QGuiApplication
 from PySide6.QtWidgets import QApplication
 
 from clearsight import __version__
@@ -60,6 +60,26 @@ class _FirstPaintProbe(QObject):
         if event.type() == QEvent.Type.Paint:
             watched.removeEventFilter(self)
             self._path.write_text(json.dumps({"painted_at": time.time(), "pid": os.getpid()}))
+        return False
+
+
+class FileOpenHandler(QObject):
+    """Files opened through the desktop: on macOS a double-clicked ``.clearsight`` or
+    ``.clearsight-report`` arrives as a FileOpen event, not on the command line (at launch
+    and while the app runs). Each opens in the window, as ``clearsight PATH`` would."""
+
+    def __init__(self, app: QApplication, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        app.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FileOpen and isinstance(event, QFileOpenEvent):
+            name = event.file()
+            if name:
+                path = Path(name)
+                QTimer.singleShot(0, lambda: self._window.open_path(path))
+                return True
         return False
 
 
@@ -112,6 +132,7 @@ def run_app(path: Path | None = None, profile: Path | None = None, run_now: bool
     """Open the window; return the exit status when it closes."""
     app = create_application()
     window = MainWindow(AppSettings())
+    FileOpenHandler(app, window)
     probe = os.environ.get(STARTUP_PROBE_ENV)
     if probe:
         _FirstPaintProbe(window, Path(probe))
@@ -122,4 +143,4 @@ def run_app(path: Path | None = None, profile: Path | None = None, run_now: bool
     return int(status)
 
 
-__all__ = ["create_application", "run_app", "start_window", "warm_up_imports"]
+__all__ = ["FileOpenHandler", "create_application", "run_app", "start_window", "warm_up_imports"]
