@@ -299,10 +299,13 @@ class MainWindow(QMainWindow):
     def load_profile(self, path: Path | None, *, consented: bool = False) -> bool:
         """Use the profile at ``path`` (None: the built-in one). A profile given on the
         command line counts as the user's consent (``consented``)."""
-        from clearsight.profile.loader import ProfileError, load_profile
+        from clearsight.profile.loader import ProfileError, check_ca_file, load_profile
 
         try:
             profile = load_profile(path)
+            # A certificate file that is not one would stop every secure check of the run:
+            # say so now, as the command line does.
+            check_ca_file(profile)
         except ProfileError as exc:
             self.show_problem(self.texts.ui("profile_error", problem=str(exc)))
             return False
@@ -351,6 +354,9 @@ class MainWindow(QMainWindow):
         return True
 
     def _on_open_profile_action_triggered(self) -> None:
+        if self.session is not None and self.session.running:
+            self.refuse_while_running()
+            return
         folder = str(self.settings.open_folder or Path.home())
         chosen, _ = QFileDialog.getOpenFileName(
             self,
@@ -365,6 +371,7 @@ class MainWindow(QMainWindow):
 
     def _on_default_profile_action_triggered(self) -> None:
         if self.session is not None and self.session.running:
+            self.refuse_while_running()
             return
         self.load_profile(None)
         self.statusBar().showMessage(self.texts.ui("profile_default_loaded"), 8000)
@@ -413,6 +420,7 @@ class MainWindow(QMainWindow):
         """Start a run of the current profile. ``consented``: the user has agreed already
         (``--run`` on the command line, or the profile dialog just now)."""
         if self.session is not None and self.session.running:
+            self.refuse_while_running()
             return False
         if self.ensure_profile() is None:
             return False
@@ -596,14 +604,21 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: Path) -> None:
         """A file given on the command line or by a file association: a report or a profile."""
+        if self.session is not None and self.session.running:
+            self.refuse_while_running()
+            return
         name = path.name.lower()
+        if not path.is_file():
+            self.open_profile(path)  # its loader says what the path is instead (a folder, ...)
+            return
         if name.endswith(PROFILE_SUFFIXES):
             self.open_profile(path)
         elif name.endswith(REPORT_SUFFIXES):
             self.open_report(path)
         else:
             try:
-                head = path.read_bytes()[:4096].lstrip()
+                with path.open("rb") as handle:
+                    head = handle.read(4096).lstrip()
             except OSError as exc:
                 self.show_problem(self.texts.ui("report_error", problem=f"{path}: {exc.strerror}"))
                 return
@@ -614,6 +629,7 @@ class MainWindow(QMainWindow):
 
     def _on_open_report_action_triggered(self) -> None:
         if self.session is not None and self.session.running:
+            self.refuse_while_running()
             return
         folder = str(self.settings.open_folder or self.settings.report_folder or Path.home())
         chosen, _ = QFileDialog.getOpenFileName(
@@ -685,6 +701,12 @@ class MainWindow(QMainWindow):
         from clearsight.gui.dialogs import AboutDialog
 
         self.exec_dialog(AboutDialog(self.texts, self))
+
+    def refuse_while_running(self) -> None:
+        """A second run, or a file to open, while a check is going: say why nothing happens
+        (in the status bar, without a dialog in the way of the run)."""
+        self.last_problem = self.texts.ui("already_running")
+        self.statusBar().showMessage(self.last_problem, 8000)
 
     def show_problem(self, text: str) -> None:
         """Tell the user something went wrong, in one clear message."""
