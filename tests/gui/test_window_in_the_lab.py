@@ -47,6 +47,10 @@ def test_the_window_in_the_lab_shows_each_block_and_how_it_is_done(lab: Lab) -> 
     shown = json.loads((out / "window.json").read_text("utf-8"))
     PICTURE.parent.mkdir(exist_ok=True)
     shutil.copyfile(out / "window.png", PICTURE)
+    print(  # the figure for the README (pytest -s)
+        f"window in the lab: run {shown['seconds']} s, "
+        f"longest event-loop stall {shown['longest_stall_ms']} ms"
+    )
     rows = shown["rows"]
     badges = {k.split(":", 1)[1]: r["badge"] for k, r in rows.items() if k.startswith("service:")}
     findings = {key.split(":")[1] for key in rows if key.startswith("finding:")}
