@@ -119,6 +119,26 @@ def _world(lab: Lab) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     return services, extra
 
 
+def _shared_world(lab: Lab) -> tuple[Path, Path]:
+    """The world of ``_world`` with its profile in a folder the user nobody can use: the
+    folder (where runs write their reports) and the profile."""
+    services, extra = _world(lab)
+    shared = Path(lab.workdir) / "shared"
+    shared.mkdir(mode=0o777)
+    shared.chmod(0o777)  # nobody writes its report (and guard log) here
+    # The lab keeps its PKI in a private folder: give nobody copies, as a user has them.
+    ca = shared / "lab-ca.pem"
+    shutil.copyfile(lab.ca_pem, ca)
+    store = shared / "os-store.pem"
+    shutil.copyfile(lab.os_store_bundle, store)
+    data = lab.profile(services=services, timeout_s=2.0, deadline_s=20.0, **extra)
+    data["settings"]["ca_file"] = str(ca)
+    profile = lab.write_profile(shared / "profile.clearsight", data=data)
+    for path in (ca, store, profile):
+        path.chmod(0o644)
+    return shared, profile
+
+
 def _run_as(
     lab: Lab,
     profile: Path,
@@ -191,20 +211,7 @@ def test_a_whole_run_as_nobody_matches_a_run_as_root(lab: Lab, figure) -> None:
     python = _system_python()
     if python is None:
         pytest.skip("no Python 3.11 that the user nobody may run")
-    services, extra = _world(lab)
-    shared = Path(lab.workdir) / "shared"
-    shared.mkdir(mode=0o777)
-    shared.chmod(0o777)  # nobody writes its report (and guard log) here
-    # The lab keeps its PKI in a private folder: give nobody copies, as a user has them.
-    ca = shared / "lab-ca.pem"
-    shutil.copyfile(lab.ca_pem, ca)
-    store = shared / "os-store.pem"
-    shutil.copyfile(lab.os_store_bundle, store)
-    data = lab.profile(services=services, timeout_s=2.0, deadline_s=20.0, **extra)
-    data["settings"]["ca_file"] = str(ca)
-    profile = lab.write_profile(shared / "profile.clearsight", data=data)
-    for path in (ca, store, profile):
-        path.chmod(0o644)
+    shared, profile = _shared_world(lab)
     as_root = _summary(_run_as(lab, profile, shared / "root.json", python, user=None))
     nobody_report = _run_as(lab, profile, shared / "nobody.json", python, user=NOBODY)
     as_nobody = _summary(nobody_report)
@@ -250,18 +257,7 @@ def test_a_hidden_process_list_is_said_and_changes_nothing_else(lab: Lab, figure
     python = _system_python()
     if python is None:
         pytest.skip("no Python 3.11 that the user nobody may run")
-    services, extra = _world(lab)
-    shared = Path(lab.workdir) / "shared"
-    shared.mkdir(mode=0o777)
-    shared.chmod(0o777)
-    ca = shared / "lab-ca.pem"
-    shutil.copyfile(lab.ca_pem, ca)
-    shutil.copyfile(lab.os_store_bundle, shared / "os-store.pem")
-    data = lab.profile(services=services, timeout_s=2.0, deadline_s=20.0, **extra)
-    data["settings"]["ca_file"] = str(ca)
-    profile = lab.write_profile(shared / "profile.clearsight", data=data)
-    for path in (ca, shared / "os-store.pem", profile):
-        path.chmod(0o644)
+    shared, profile = _shared_world(lab)
     plain = _summary(_run_as(lab, profile, shared / "plain.json", python, user=NOBODY))
     report = _run_as(lab, profile, shared / "hidden.json", python, user=NOBODY, hidepid=True)
     hidden = _summary(report)
