@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -372,14 +373,7 @@ def test_ipv6_only(lab: Lab, figure) -> None:
     subprocess.run(["ip", "-n", lab.client_ns, "-4", "route", "flush", "all"], check=True)
     set_client_resolvers(lab, "fd77:0:0:53::53")
     result = run_cli(lab, services, extra={"resolvers": lab.profile_resolvers(ipv6=True)})
-    figure(
-        "odd machine",
-        "IPv6 only",
-        exit=result.exit_code,
-        seconds=round(result.seconds, 2),
-        status=result.report and result.report["summary"]["status"],
-    )
-    assert "Traceback" not in result.stderr
+    _lab_figure(figure, "IPv6 only", result)
     assert result.exit_code == 0, result.explain()
     assert result.verdicts() == {"mail": "reachable", "news": "reachable"}
     families = {
@@ -390,20 +384,25 @@ def test_ipv6_only(lab: Lab, figure) -> None:
     assert families == {"ipv6"}
 
 
+def _lab_figure(figure: Any, what: str, result: Any) -> None:
+    """Record a lab run of the command line as a figure; it never printed a traceback."""
+    figure(
+        "odd machine",
+        what,
+        exit=result.exit_code,
+        seconds=round(result.seconds, 2),
+        status=result.report and result.report["summary"]["status"],
+    )
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.lab
 def test_no_resolver_configured_is_a_clear_answer(lab: Lab, figure) -> None:
     services = _two_sites(lab)
     lab.start()
     set_client_resolvers(lab)  # an empty resolv.conf
     result = run_cli(lab, services)
-    figure(
-        "odd machine",
-        "no resolver configured",
-        exit=result.exit_code,
-        seconds=round(result.seconds, 2),
-        status=result.report and result.report["summary"]["status"],
-    )
-    assert "Traceback" not in result.stderr
+    _lab_figure(figure, "no resolver configured", result)
     assert result.exit_code in (1, 2), result.explain()
     assert result.report is not None and result.report["summary"]["status"] != "ok"
 
