@@ -46,8 +46,6 @@ CONNECTION_FAILURES = frozenset(
 # A body that ended before it was whole (the connection closed, was reset, or the data stopped
 # making sense), as opposed to one that stopped arriving (a stall: slow or throttled).
 CUT_OFF = frozenset({failures.EOF, failures.CONNECTION_RESET, failures.HTTP_PROTOCOL_ERROR})
-# No answer at all to a request sent over a good secure connection.
-NO_ANSWER = frozenset({failures.TIMEOUT, failures.CONNECTION_RESET, failures.EOF})
 _REGION_PAGE = re.compile(
     r"not available in your (country|region|location)|unavailable in your (country|region)"
     r"|isn't available in your (country|region)|在您所在的(国家|地区)",
@@ -390,12 +388,12 @@ def _judge_fetch(
             # the server itself could have written it.
             return "site_error", "garbled_response", None
         control = ev.http_control.get((fetch.url, fetch.address))
-        if with_tls and fetch.failure in NO_ANSWER and control is not None:
+        if with_tls and fetch.failure in failures.UNANSWERED and control is not None:
             # The same address asked with an innocuous name tells the service's name being
             # singled out from a server (or a network) that answers nobody.
             if control.status is not None:
                 return "http_blocked", "no_answer_with_real_name_only", None
-            if control.failure in NO_ANSWER:
+            if control.failure in failures.UNANSWERED:
                 return "inconclusive", "no_answer_any_name", None
         return "http_blocked", f"request_{fetch.failure}", None
     genuine, verdict = _genuine_response(fetch, with_tls)

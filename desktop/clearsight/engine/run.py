@@ -968,11 +968,7 @@ CERTIFICATE_FAILURES = frozenset(
 
 def _unanswered(result: HttpFetch) -> bool:
     """The request over a good secure connection got no answer at all."""
-    return result.status is None and result.failure in (
-        failures.TIMEOUT,
-        failures.CONNECTION_RESET,
-        failures.EOF,
-    )
+    return result.status is None and result.failure in failures.UNANSWERED
 
 
 def _looks_throttled(result: HttpFetch) -> bool:

@@ -47,6 +47,8 @@ UNKNOWN = "unknown_error"
 SILENT = frozenset({TIMEOUT})
 # Failures where something on the path (or the server) actively answered "no".
 ACTIVE_REFUSALS = frozenset({CONNECTION_RESET, CONNECTION_REFUSED, HOST_UNREACHABLE, EOF})
+# A request sent over a good connection that got no answer at all (no status line).
+UNANSWERED = frozenset({TIMEOUT, CONNECTION_RESET, EOF})
 
 _ERRNO_NAMES = {
     errno.ECONNRESET: CONNECTION_RESET,
