@@ -4,7 +4,7 @@ start of the bundled GUI to a visible window.
     python3 benchmarks/bundle_benchmarks.py [--binary dist/clearsight/clearsight] [-n 5]
                                             [--drop-caches]
 
-Method (DESIGN.md, "Measuring"): one warm-up start, then the median (min-max) of N starts,
+Method (docs/design.md, "Measuring"): one warm-up start, then the median (min-max) of N starts,
 the machine printed beside the figures.
 
 * Size: ``du -sb`` of the bundle folder (what the .deb unpacks to /usr/lib/clearsight).

@@ -3,7 +3,7 @@ longest the event loop is held up during a run.
 
     .venv/bin/python benchmarks/gui_benchmarks.py          # starts itself under xvfb-run
 
-Method (DESIGN.md, "Measuring"): warm runs (one discarded first), the median of at least
+Method (docs/design.md, "Measuring"): warm runs (one discarded first), the median of at least
 five, the machine printed beside the figures.
 
 * Start-up: ``python -m clearsight gui`` from the source install, on an Xvfb screen (Qt's

@@ -1,4 +1,4 @@
-"""Collect the licences of everything a bundle ships (DESIGN.md, "Licence").
+"""Collect the licences of everything a bundle ships (docs/design.md, "Licence").
 
     python packaging/licenses.py OUTDIR      # run with the build venv's Python
 

@@ -6,7 +6,7 @@ it on each runner).
 1. ``--version`` prints "<name> <version>" as the package says (packaging/app_info.py).
 2. ``run --profile packaging/smoke/no-network.clearsight --json F --pdf F``: the profile's only
    target is a closed port on 127.0.0.1, so nothing leaves the machine; exit status 1 or 2
-   (blocked/offline: fine outcomes, DESIGN.md), a JSON report with the right schema, app
+   (blocked/offline: fine outcomes, docs/design.md), a JSON report with the right schema, app
    name and version, and a PDF (rendered by QtGui offscreen).
 3. The desktop app (no arguments, as the menu starts it) paints its window within 30 s
    (``CLEARSIGHT_STARTUP_PROBE``) and is still running then. ``offscreen`` needs no screen;

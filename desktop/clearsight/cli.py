@@ -1,4 +1,4 @@
-"""The command line (DESIGN.md, "Command line"): ``run``, ``explain``, ``gui``, ``--version``.
+"""The command line (docs/design.md, "Command line"): ``run``, ``explain``, ``gui``, ``--version``.
 
 Exit status: 0 ok; 1 blocked or degraded; 2 offline, captive portal, inconclusive, or the
 checks could not run; 3 bad usage or a bad profile (one clear message, no traceback).

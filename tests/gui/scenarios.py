@@ -535,7 +535,7 @@ BEHAVIOURS: dict[str, Callable[[NetworkRun, Service, str, str, str], None]] = {
     "captive": _captive,
 }
 
-# A mainland-China network without a VPN, as FIELD-NOTES.md describes it: Google, Meta,
+# A mainland-China network without a VPN, as docs/censorship.md describes it: Google, Meta,
 # Twitter and most news sites get forged DNS answers (and their real addresses are blocked
 # too), some sites are reset by name, a few foreign services work, AI services refuse
 # the region themselves.

@@ -1,6 +1,6 @@
 """The About box lists every third-party component the running copy uses, with its licence
 and the licence's text, from package metadata or, in a bundle, from the licences folder
-that packaging/licenses.py writes (DESIGN.md, "Licence")."""
+that packaging/licenses.py writes (docs/design.md, "Licence")."""
 
 from __future__ import annotations
 

@@ -77,7 +77,7 @@ def test_cancel_at_any_moment_returns_within_a_second(served, figure) -> None:
             )
         # nothing of the run may keep the process alive
         assert not [t.name for t in _run_threads() if not t.daemon]
-    # Workers end within one operation timeout (DESIGN.md); then nothing is left.
+    # Workers end within one operation timeout (docs/design.md); then nothing is left.
     limit = time.monotonic() + TIMEOUT_S + 1.5
     while time.monotonic() < limit and [
         t for t in _run_threads() if t.name.startswith("clearsight-probe")

@@ -197,7 +197,7 @@ def test_the_deadline_holds_when_every_check_is_stuck(servers, figure):
     assert took <= 1.5 + 0.5, took
     assert result.outcome == "deadline"
     assert any(isinstance(o, Unfinished) for o in result.observations)
-    # Workers end within one operation timeout after the deadline (DESIGN.md).
+    # Workers end within one operation timeout after the deadline (docs/design.md).
     limit = time.monotonic() + 5.0 + 1.0
     while time.monotonic() < limit and _probe_threads():
         time.sleep(0.1)

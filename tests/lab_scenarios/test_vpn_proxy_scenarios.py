@@ -61,7 +61,7 @@ def _check(outcome: Outcome, condition: bool) -> None:
 
 
 def _one_vpn_state(outcome: Outcome, expected: str) -> None:
-    """DESIGN.md: exactly one of vpn_active / vpn_not_active / vpn_not_passing_traffic."""
+    """docs/design.md: exactly one of vpn_active / vpn_not_active / vpn_not_passing_traffic."""
     _check(outcome, outcome.codes & VPN_CODES == {expected})
 
 

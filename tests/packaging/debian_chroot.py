@@ -1,4 +1,4 @@
-"""A clean Debian 12 system in a folder, to install the .deb into (LAB-NOTES.md: the test
+"""A clean Debian 12 system in a folder, to install the .deb into (docs/lab.md: the test
 host's own libraries would hide a missing ``Depends:``).
 
 * The first use runs ``debootstrap --variant=minbase bookworm`` from the Debian mirror that

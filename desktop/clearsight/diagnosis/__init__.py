@@ -40,7 +40,7 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
     clock_wrong = skew is not None and abs(skew) > CLOCK_TOLERANCE_S
     captive = _captive_portal(ev)
     plan_services = ev.plan.services if ev.plan else ()
-    # "Blackholed" needs some foreign host to be answering meanwhile (DESIGN.md, "Flakiness").
+    # "Blackholed" needs some foreign host to be answering meanwhile (docs/design.md, "Flakiness").
     foreign_tcp = any(
         a.failure is None
         for (address, _), attempts in ev.tcp.items()
@@ -80,7 +80,7 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
     ]
     if changed is not None:
         # The network changed under the run: that comes first, and what rests on failures
-        # goes (DESIGN.md: never call a dropped Wi-Fi "blocked").
+        # goes (docs/design.md: never call a dropped Wi-Fi "blocked").
         findings = [changed, *without_failure_findings(findings)]
     status = _status(ev, verdicts, findings)
     if status == "offline":

@@ -9,7 +9,7 @@ from importlib import resources
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
-# Iran's resolvers answer blocked names with 10.10.34.34–36 (FIELD-NOTES.md, "DNS").
+# Iran's resolvers answer blocked names with 10.10.34.34–36 (docs/censorship.md, "DNS").
 _IRAN_BLOCK = ipaddress.ip_network("10.10.34.0/24")
 _ZERO = ipaddress.ip_network("0.0.0.0/8")
 _TEREDO = ipaddress.ip_network("2001::/32")

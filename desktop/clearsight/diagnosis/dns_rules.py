@@ -1,4 +1,4 @@
-"""Is the system resolver's answer for a name genuine? (DESIGN.md, "Ground rules: DNS")
+"""Is the system resolver's answer for a name genuine? (docs/design.md, "Ground rules: DNS")
 
 Evidence, strongest first: a valid certificate for the name at a returned address
 (decisive, whatever the address range); an answer heard from an injection-probe address

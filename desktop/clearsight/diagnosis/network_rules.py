@@ -108,7 +108,7 @@ def _dns_findings(
             if q.name.lower() not in domestic_hosts and any(r.addresses for r in q.replies)
         ]
         # Several differing replies to one query: a forged reply raced the real one on the
-        # way (FIELD-NOTES.md, "DNS"), whatever the probe addresses heard.
+        # way (docs/censorship.md, "DNS"), whatever the probe addresses heard.
         raced = [
             v
             for v in verdicts

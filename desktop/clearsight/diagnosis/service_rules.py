@@ -1,5 +1,5 @@
 """One service's verdict: the first layer that fails, and advice from the deepest layer
-that fails on genuine addresses (DESIGN.md, "Service verdicts")."""
+that fails on genuine addresses (docs/design.md, "Service verdicts")."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ VERDICT_RANK = {
     "tls_intercepted": 11,
 }
 
-RESIDUAL_WINDOW_S = 180.0  # the GFW's residual blocking lasts ~90–180 s (FIELD-NOTES.md)
+RESIDUAL_WINDOW_S = 180.0  # the GFW's residual blocking lasts ~90–180 s (docs/censorship.md)
 CONNECTION_FAILURES = frozenset(
     {
         failures.CONNECTION_RESET,
@@ -338,7 +338,7 @@ def _blocked_earlier_by_another_name(
     failure: str | None,
 ) -> bool:
     """Did another name's handshake fail at this (address, port) shortly before? The GFW
-    then blocks the client/server/port for minutes, whatever the name (FIELD-NOTES.md).
+    then blocks the client/server/port for minutes, whatever the name (docs/censorship.md).
 
     A refused connect never carried this probe's name, so it only needs the other name's
     handshake to have begun before the refusal (the records' clocks are too coarse to
@@ -459,7 +459,7 @@ def _tls_failure_verdict(
         return "inconclusive", "not_finished"
     if all(f == failures.TLS_ALERT for f in failures_seen):
         # The server itself answered with an alert: its own configuration refuses the
-        # handshake. Censors reset or drop; they do not send TLS alerts (FIELD-NOTES.md).
+        # handshake. Censors reset or drop; they do not send TLS alerts (docs/censorship.md).
         return "site_error", "server_refused_handshake"
     controls = [ev.control.get((h.address, port)) for h in handshakes]
     control_ok = any(c is not None and (c.failure is None or c.server_responded) for c in controls)

@@ -1,6 +1,6 @@
 """The fixed vocabulary of the report: statuses, verdicts, finding codes and their params.
 
-DESIGN.md fixes these names; reports, tests and other tools depend on them. The
+docs/design.md fixes these names; reports, tests and other tools depend on them. The
 explanation catalog must hold a text for every one (a test checks it).
 """
 

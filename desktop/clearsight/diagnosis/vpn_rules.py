@@ -1,6 +1,6 @@
 """Is a VPN up, does it carry the traffic, does anything leak, can its servers be reached?
 
-Everything here reads observations only (DESIGN.md): the interfaces and the clients seen
+Everything here reads observations only (docs/design.md): the interfaces and the clients seen
 running (``network``), which interface the OS picks for each target (``route``), what
 answered through it (``tcp``, ``dns``, ``doh``), and the VPN-server probes
 (``vpn_endpoint``).
@@ -24,7 +24,7 @@ Rules:
 * IPv6 leak: IPv4 goes through the tunnel, IPv6 to the same kind of targets does not.
 * VPN servers: a reply proves reachability. Silence from a protocol whose servers may
   stay silent (WireGuard; OpenVPN with tls-auth/tls-crypt) proves nothing, unless every
-  TCP port tried on that host timed out while other foreign hosts answered (FIELD-NOTES.md,
+  TCP port tried on that host timed out while other foreign hosts answered (docs/censorship.md,
   "VPN protocols").
 """
 

@@ -2,7 +2,7 @@
 
 Not ``concurrent.futures.ThreadPoolExecutor``: its threads are joined at interpreter
 exit, so one probe stuck in a handshake would hold the app open after a cancel
-(DESIGN.md: "nothing waits on them at exit"). Tasks here may fan out with ``map``; the
+(docs/design.md: "nothing waits on them at exit"). Tasks here may fan out with ``map``; the
 caller works on its own fan-out too, so nested fan-outs cannot deadlock the pool.
 """
 

@@ -6,7 +6,7 @@ pool. Two things are shared across chains:
 * ``PairProbes``: the TCP connect and the innocuous-name TLS handshake for each
   (address, port), run once, before any real-name handshake to that pair. The Great
   Firewall blocks a client/server/port for minutes after it sees a forbidden name, and
-  Gmail, Drive and YouTube share addresses (FIELD-NOTES.md, "TLS and TCP").
+  Gmail, Drive and YouTube share addresses (docs/censorship.md, "TLS and TCP").
 * the DNS client and the DoH answers, asked once per name.
 
 At the deadline, or on cancel, every socket is shut, unfinished checks are recorded as
@@ -873,7 +873,7 @@ class _Plan:
 
         def reference_part() -> None:
             # The reference's addresses, where they differ from the local answer: do they
-            # present a valid certificate for the name? (DESIGN.md, the DNS rules.) Probed
+            # present a valid certificate for the name? (docs/design.md, the DNS rules.) Probed
             # alongside the local ones, so a blackholed local answer costs no extra time.
             if _is_ip(host) or not self.profile.doh:
                 return

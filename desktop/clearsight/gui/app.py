@@ -1,5 +1,5 @@
 """Starting the desktop app: ``clearsight``, ``clearsight PATH``, ``clearsight gui [--profile
-FILE] [--run]`` (DESIGN.md, "Command line").
+FILE] [--run]`` (docs/design.md, "Command line").
 
 The window is shown first; the profile, a file to open and the engine are loaded after it
 is on screen (the engine's imports are the heaviest part of the app), so the window

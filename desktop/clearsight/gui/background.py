@@ -2,7 +2,7 @@
 
 ``run_in_background(op, on_success, on_failure)`` runs ``op`` on a daemon thread and
 calls ``on_success(result)`` or ``on_failure(exception)`` back on the GUI thread. ``op``
-must never touch a widget (STYLE.md; the same rule as Anki's ``QueryOp``): it gets no
+must never touch a widget (docs/contributing.md; the same rule as Anki's ``QueryOp``): it gets no
 widget and returns plain data.
 
 The result crosses threads as a queued Qt signal of a small relay object that lives in

@@ -1,4 +1,4 @@
-"""The third-party software Clearsight runs on, for the About box (DESIGN.md, "Licence").
+"""The third-party software Clearsight runs on, for the About box (docs/design.md, "Licence").
 
 No Qt here: the list is computed by plain functions, so it can be tested without a window
 and ``packaging/licenses.py`` can use the same functions to collect a bundle's licences.

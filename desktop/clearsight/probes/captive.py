@@ -1,7 +1,7 @@
 """Captive-portal check: a plain HTTP URL whose true answer is known.
 
 A hotel's login page shows up as a redirect, a changed body, or a private address for
-the check's host (FIELD-NOTES.md, "Captive portals").
+the check's host (docs/censorship.md, "Captive portals").
 """
 
 from __future__ import annotations

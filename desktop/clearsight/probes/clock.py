@@ -1,7 +1,7 @@
 """The local clock against a server's ``Date`` header.
 
 A wrong clock makes every certificate look invalid, so this is checked first, with a
-handshake that does not verify certificates (DESIGN.md, "Check the clock first").
+handshake that does not verify certificates (docs/design.md, "Check the clock first").
 """
 
 from __future__ import annotations

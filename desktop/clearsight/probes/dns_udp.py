@@ -2,7 +2,7 @@
 
 The Great Firewall races forged replies against the real one, so a query's socket stays
 open for ``listen_s`` (at least 500 ms) after the first reply and every reply is kept
-(FIELD-NOTES.md, "DNS"). One thread serves all outstanding queries through a selector:
+(docs/censorship.md, "DNS"). One thread serves all outstanding queries through a selector:
 the caller gets the first usable reply as soon as it arrives and moves on, while the
 socket keeps listening; the finished record goes to the sink when the listening ends.
 """

@@ -2,7 +2,7 @@
 
 Pinning matters: the direct measurement must use the address that passed the TCP check,
 not whatever a second lookup returns, and must never go through a proxy the user set
-in the environment (DESIGN.md, "HTTP"). A whole request (connect, handshake, headers and
+in the environment (docs/design.md, "HTTP"). A whole request (connect, handshake, headers and
 the bounded body) has one deadline, enforced by the socket watchdog, so a server that
 drips one byte a second or never stops sending cannot hold the run.
 """

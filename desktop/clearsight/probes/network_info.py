@@ -1,7 +1,7 @@
 """The machine's own view of its network: interfaces, the egress route, resolvers.
 
 No packet is sent: a UDP ``connect()`` only asks the kernel which local address it would
-use (LAB-NOTES.md), which also works with policy routing.
+use (docs/lab.md), which also works with policy routing.
 """
 
 from __future__ import annotations

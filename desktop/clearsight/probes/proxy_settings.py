@@ -1,5 +1,5 @@
 """Where the system sends web traffic: the proxy settings, read behind one small interface
-with a reader per place they live (DESIGN.md, "VPN and proxy").
+with a reader per place they live (docs/design.md, "VPN and proxy").
 
 * :class:`EnvironmentProxyReader`: ``http_proxy``, ``https_proxy``, ``all_proxy``,
   ``no_proxy`` (either case); what command-line programs use, on every OS.
@@ -15,7 +15,7 @@ from recorded (or documented) outputs.
 PAC files are fetched and recorded but not evaluated: a PAC file is JavaScript whose
 helpers (``dnsResolve``, ``isInNet``, ``myIpAddress``) resolve names through the
 system's ``getaddrinfo``; the Python PAC libraries (pypac) bring a JavaScript engine and
-resolve that way, which DESIGN.md rules out. Which sites go through the proxy is then
+resolve that way, which docs/design.md rules out. Which sites go through the proxy is then
 reported as unknown.
 """
 

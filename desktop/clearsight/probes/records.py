@@ -312,7 +312,7 @@ class EgressRoute:
 
 @dataclass(frozen=True)
 class ProxySource:
-    """One place a proxy can be set (DESIGN.md: environment, Windows, macOS, GNOME).
+    """One place a proxy can be set (docs/design.md: environment, Windows, macOS, GNOME).
 
     Credentials are never recorded: ``credentials`` only says that the setting held some.
     """

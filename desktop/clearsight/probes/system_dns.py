@@ -1,7 +1,7 @@
 """The system resolver's configuration, read without sending anything.
 
 dnspython reads /etc/resolv.conf on Linux and macOS and the registry on Windows; its
-queries have timeouts, unlike ``getaddrinfo`` (DESIGN.md: name resolution goes through
+queries have timeouts, unlike ``getaddrinfo`` (docs/design.md: name resolution goes through
 dnspython).
 """
 

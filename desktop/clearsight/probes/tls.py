@@ -1,6 +1,6 @@
 """TLS handshakes: the innocuous control and the real name, with the certificate's fields.
 
-Trust is judged three ways, because the diagnosis must tell them apart (DESIGN.md, "TLS
+Trust is judged three ways, because the diagnosis must tell them apart (docs/design.md, "TLS
 verdict order"): certifi plus the profile's ``ca_file`` (the public web, or what the
 profile's owner vouches for), the operating system's store (which also holds the roots a
 company or antivirus installs to inspect traffic on purpose), and not at all. A failed

@@ -1,4 +1,4 @@
-"""VPN server reachability without credentials (FIELD-NOTES.md, "VPN protocols").
+"""VPN server reachability without credentials (docs/censorship.md, "VPN protocols").
 
 * OpenVPN over UDP: a client hard-reset packet (first byte ``0x38``); a reply whose
   first byte is ``0x40`` (server hard reset) proves a live server. Servers with tls-auth or

@@ -1,4 +1,4 @@
-"""The profile layer: what to test (DESIGN.md, "Profile (contract, TOML, format 1)")."""
+"""The profile layer: what to test (docs/design.md, "Profile (contract, TOML, format 1)")."""
 
 from clearsight.profile.loader import (
     DEFAULT_PROFILE_SOURCE,

@@ -1,4 +1,4 @@
-"""Read, check and merge profiles (DESIGN.md, "Profile (contract, TOML, format 1)").
+"""Read, check and merge profiles (docs/design.md, "Profile (contract, TOML, format 1)").
 
 Every problem becomes one ``ProfileError`` whose text names the file, the line (when it
 can be found) and the key, and says what is wrong, e.g.::

@@ -1,4 +1,4 @@
-"""What a profile says to test: frozen, validated values (DESIGN.md, "Profile").
+"""What a profile says to test: frozen, validated values (docs/design.md, "Profile").
 
 The loader (``loader.py``) builds these from a ``.clearsight`` file and checks every
 value; the classes themselves only hold data and derive a few conveniences. Addresses

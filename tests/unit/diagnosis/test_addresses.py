@@ -1,4 +1,4 @@
-"""Address classes the DNS rules use (DESIGN.md, "Ground rules: DNS")."""
+"""Address classes the DNS rules use (docs/design.md, "Ground rules: DNS")."""
 
 from __future__ import annotations
 

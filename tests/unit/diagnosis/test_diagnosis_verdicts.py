@@ -1,7 +1,7 @@
 """Service verdicts, advice, layers, findings and the summary status, one row per situation.
 
 Each row builds the observations a real run would record (see ``builders.py``) and states
-what DESIGN.md says the diagnosis must conclude. The traps at the end are situations that
+what docs/design.md says the diagnosis must conclude. The traps at the end are situations that
 look like blocking to a careless rule and must not be reported as a block.
 """
 

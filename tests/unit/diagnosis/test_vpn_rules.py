@@ -1,5 +1,5 @@
 """VPN and proxy findings, the services' ``path`` and ``via_proxy``, and the VPN servers'
-statuses, one row per situation (DESIGN.md, "VPN and proxy"; diagnosis/vpn_rules.py and
+statuses, one row per situation (docs/design.md, "VPN and proxy"; diagnosis/vpn_rules.py and
 proxy_rules.py).
 
 Each row builds what a run records (builders.py): the interfaces, the route the OS picks
