@@ -251,6 +251,33 @@ class Censor:
                 entries.append(RuleEntry(family, "filter", "LAB-FWD", [*spec, "-j", "DROP"]))
         return self._apply(f"drop {target} port={port} proto={proto}", entries)
 
+    def drop_once(
+        self,
+        target: Targets = None,
+        *,
+        proto: str = "tcp",
+        port: int | None = None,
+        containing: str | None = None,
+    ) -> Rule:
+        """Lose exactly one packet per target address: the first TCP SYN (``proto="tcp"``)
+        or the first UDP datagram (``proto="udp"``; with ``containing``, the first one
+        carrying that DNS name) forwarded to it. Every later one passes, as after a
+        single packet lost on a busy link (``-m statistic --mode nth``: the rule's own
+        counter matches packet 0 only)."""
+        if proto not in ("tcp", "udp"):
+            raise ValueError("proto: tcp or udp")
+        entries = []
+        for family, address in _split(iter_addresses(target)):
+            spec = _match(address, proto, port)
+            if proto == "tcp":
+                spec.append("--syn")
+            if containing is not None:
+                pattern = name_hex_pattern(containing.lower().rstrip("."))
+                spec += ["-m", "string", "--hex-string", pattern, "--algo", "bm", "--icase"]
+            spec += ["-m", "statistic", "--mode", "nth", "--every", "2000000000", "--packet", "0"]
+            entries.append(RuleEntry(family, "filter", "LAB-FWD", [*spec, "-j", "DROP"]))
+        return self._apply(f"drop_once {target} {proto} port={port} {containing or ''}", entries)
+
     def reject(
         self,
         target: Targets = None,

@@ -183,8 +183,9 @@ class Request:
         return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
-def read_request(sock: socket.socket) -> Request | None:
-    data = b""
+def read_request(sock: socket.socket, data: bytes = b"") -> Request | None:
+    """The next request on ``sock``; ``data``: bytes already read past the last one (a
+    pipelining client sends its requests back to back)."""
     while b"\r\n\r\n" not in data:
         if len(data) > MAX_HEAD:
             return None
@@ -224,6 +225,7 @@ def send_response(
     content_type: str = "text/html; charset=utf-8",
     headers: dict[str, str] | None = None,
     head_only: bool = False,
+    keep_alive: bool = False,
 ) -> None:
     try:
         reason = http.HTTPStatus(status).phrase
@@ -234,7 +236,7 @@ def send_response(
         f"Date: {formatdate(usegmt=True)}",
         "Server: clearsight-lab",
         f"Content-Length: {len(body)}",
-        "Connection: close",
+        "Connection: keep-alive" if keep_alive else "Connection: close",
     ]
     if status != 204 and content_type:
         lines.append(f"Content-Type: {content_type}")
@@ -501,7 +503,7 @@ class LabServer:
         if b.get("delay_ms"):
             time.sleep(float(b["delay_ms"]) / 1000.0)
         if b.get("doh") and request.path == b.get("doh_path", "/dns-query"):
-            self._serve_doh(sock, request, state)
+            self._serve_doh_connection(sock, request, state)
             return
         if request.path in routes:
             route = routes[request.path]
@@ -563,33 +565,51 @@ class LabServer:
         data = body.encode() if body is not None else page(title, text, b.get("body_bytes"))
         send_response(sock, status, data, headers=b.get("headers"), head_only=head_only)
 
-    def _serve_doh(self, sock: socket.socket, request: Request, state: State) -> None:
+    def _serve_doh_connection(self, sock: socket.socket, request: Request, state: State) -> None:
+        """Answer DoH GETs one after another on the same connection (HTTP/1.1 keep-alive,
+        pipelined requests answered in order, as RFC 9112 asks of a server), until the
+        client asks to close or goes quiet. POSTs close after their answer."""
+        current: Request | None = request
+        while current is not None:
+            keep = current.method in ("GET", "HEAD") and (
+                current.headers.get("connection", "").lower() != "close"
+            )
+            if not self._serve_doh(sock, current, state, keep_alive=keep):
+                return
+            current = read_request(sock, current.rest)
+            if current is not None and current.path != request.path:
+                return
+
+    def _serve_doh(
+        self, sock: socket.socket, request: Request, state: State, *, keep_alive: bool = False
+    ) -> bool:
+        """Answer one DoH request; True when the connection stays open for the next."""
         if request.method == "POST":
             if (
                 request.headers.get("content-type", "").split(";")[0].strip()
                 != "application/dns-message"
             ):
                 send_response(sock, 415, page("Unsupported media type", "Use dns-message."))
-                return
+                return False
             wire = read_body(sock, request)
         elif request.method in ("GET", "HEAD"):
             values = request.query.get("dns")
             if not values:
                 send_response(sock, 400, page("Bad request", "Missing dns parameter."))
-                return
+                return False
             encoded = values[0]
             try:
                 wire = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
             except ValueError:
                 send_response(sock, 400, page("Bad request", "Bad base64url."))
-                return
+                return False
         else:
             send_response(sock, 405, page("Method not allowed", "GET or POST."))
-            return
+            return False
         answer = dnsutil.respond_wire(wire, state.zone)
         if answer is None:
             send_response(sock, 400, page("Bad request", "Not a DNS query."))
-            return
+            return False
         self.event(kind="doh", method=request.method)
         send_response(
             sock,
@@ -598,7 +618,9 @@ class LabServer:
             content_type="application/dns-message",
             headers={"Cache-Control": "max-age=60"},
             head_only=request.method == "HEAD",
+            keep_alive=keep_alive,
         )
+        return keep_alive
 
     # ---- censor: interceptor, portal, block proxy
 
