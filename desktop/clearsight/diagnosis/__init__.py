@@ -40,18 +40,21 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
     clock_wrong = skew is not None and abs(skew) > CLOCK_TOLERANCE_S
     captive = _captive_portal(ev)
     plan_services = ev.plan.services if ev.plan else ()
-    # "Blackholed" needs some foreign host to be answering meanwhile (docs/design.md, "Flakiness").
-    foreign_tcp = any(
-        a.failure is None
-        for (address, _), attempts in ev.tcp.items()
-        if not _is_domestic_address(ev, address)
-        for a in attempts
-    ) or any(d.http_status is not None for ds in ev.doh.values() for d in ds)
+    # "Blackholed" needs something else to be answering meanwhile: a domestic control or
+    # another foreign host (docs/design.md, "Flakiness and speed").
+    connected = {
+        a for (a, _), attempts in ev.tcp.items() if any(t.failure is None for t in attempts)
+    }
+    domestic_tcp = {a for a in connected if _is_domestic_address(ev, a)}
+    foreign_tcp = bool(connected - domestic_tcp) or any(
+        d.http_status is not None for ds in ev.doh.values() for d in ds
+    )
     ctx = Context(
         clock_wrong=clock_wrong,
         captive_portal=captive is not None,
         foreign_tcp_works=foreign_tcp,
         domestic_median_ms=_domestic_median(ev),
+        domestic_tcp_works=bool(domestic_tcp),
     )
     verdicts: list[ServiceVerdict] = []
     details: dict[str, UrlResult] = {}

@@ -66,6 +66,7 @@ class Context:
     captive_portal: bool
     foreign_tcp_works: bool  # some non-domestic address answered a TCP connect
     domestic_median_ms: float | None
+    domestic_tcp_works: bool = False  # some domestic control's address answered one
 
 
 @dataclass
@@ -243,15 +244,24 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
         if dns.status == "unverified":
             result.reason = "unverified_address_unreachable"
             return result
-        if failure in (failures.TIMEOUT, failures.DEADLINE) and not ctx.foreign_tcp_works:
+        silent = failure in (failures.TIMEOUT, failures.DEADLINE)
+        nothing_abroad = not ctx.foreign_tcp_works
+        if silent and nothing_abroad and not ctx.domestic_tcp_works:
+            # Nothing answers at all: no address can be called blackholed.
             result.reason = "nothing_abroad_answers"
             return result
         if failure in (failures.CANCELLED, failures.DEADLINE, failures.NOT_RUN):
             result.reason = "not_finished"
             return result
         if failure == failures.TIMEOUT and not any(_retried(ev, a, port) for a in tried):
-            # A single timeout is retried once; the retry never came back (the run ended).
+            # Every timeout gets a second, overlapping attempt; it never ended (the run did).
             result.reason = "not_finished"
+            return result
+        if failure == failures.TIMEOUT and nothing_abroad and not service.domestic:
+            # Every foreign address is silent while the domestic controls answer: cut or
+            # blocked, the user cannot reach them (docs/design.md, "Flakiness and speed").
+            result.verdict = result.advice_verdict = "ip_blocked"
+            result.reason = "nothing_abroad_answers"
             return result
         if failure == failures.CONNECTION_REFUSED and _refused_everywhere(ev, dns, local, port):
             # Different servers of the service, from the local answer and the reference,
@@ -361,7 +371,12 @@ def _blocked_earlier_by_another_name(
 
 
 def _retried(ev: Evidence, address: str, port: int) -> bool:
-    return len(ev.tcp.get((address, port), [])) >= 2
+    """Did two attempts at the address wait out their own timeout? The engine starts a
+    second attempt about a second after the first, while the first still waits (older
+    reports: after it), so one lost packet is never a blackhole. An attempt the run's end
+    cut short (cancelled, deadline) does not count."""
+    attempts = ev.tcp.get((address, port), [])
+    return sum(1 for a in attempts if a.failure == failures.TIMEOUT) >= 2
 
 
 def _refused_everywhere(ev: Evidence, dns: DnsJudgement, local: list[str], port: int) -> bool:

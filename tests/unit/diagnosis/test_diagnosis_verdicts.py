@@ -410,6 +410,9 @@ def deadline_in(stage: str) -> Rows:
             s.dns(MAIL_HOST, [MAIL_V4])
         if stage == "tcp_retry":
             s.tcp(MAIL_V4, 443, "timeout", retry=False)  # the retry was still running
+        elif stage == "tcp_hedge":
+            # The overlapping second attempt was cut by the run's deadline.
+            s.tcp(MAIL_V4, 443, "timeout", retry="deadline")
         elif stage == "tls":
             s.tcp(MAIL_V4).control(MAIL_V4)  # the real-name handshake was still running
         s.unfinished(["mail"])
@@ -1108,7 +1111,7 @@ ROWS = [
             ),
             id=f"deadline-in-{stage}",
         )
-        for stage in ("tls", "dns", "tcp_retry")
+        for stage in ("tls", "dns", "tcp_retry", "tcp_hedge")
     ],
     pytest.param(
         advice_deepest(injected=False),
@@ -1323,9 +1326,9 @@ ROWS = [
     pytest.param(
         nothing_abroad,
         Expect(
-            "degraded",
-            {"domestic": "reachable", "mail": "inconclusive"},
-            {"doh_blocked": ()},
+            "blocked",
+            {"domestic": "reachable", "mail": "ip_blocked"},
+            {"doh_blocked": (), "selective_blocking": ("mail",)},
             reasons={"mail": "nothing_abroad_answers"},
         ),
         id="trap-blackhole-while-nothing-abroad-answers",
