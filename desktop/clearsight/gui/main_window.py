@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from clearsight.engine.events import ProgressEvent
+from clearsight.engine.plan import gating_checks, planned_checks
 from clearsight.explanations import LANGUAGES, Catalog, catalog
 from clearsight.gui.background import run_in_background
 from clearsight.gui.results_view import ResultsPanel
@@ -36,7 +37,6 @@ from clearsight.gui.session import (
     EngineFactory,
     ReportState,
     build_state,
-    planned_checks,
     real_engine,
     rebuild_state,
 )
@@ -46,7 +46,6 @@ from clearsight.gui.view_model import (
     RunProgress,
     View,
     build_view,
-    gating_checks,
     idle_view,
 )
 from clearsight.gui.widgets import OverviewCard
@@ -441,7 +440,7 @@ class MainWindow(QMainWindow):
             for s in profile.services
             if not (skip and s.sensitive)
         )
-        checks = planned_checks(profile, skip)
+        checks = planned_checks(profile, skip_sensitive=skip)
         self.state = None
         self._busy_services = frozenset()
         self._rerun_service = None

@@ -59,21 +59,6 @@ def real_engine(profile: Profile, skip_sensitive: bool, on_event: ProgressCallba
     return CheckRun(profile, skip_sensitive=skip_sensitive, on_event=on_event)
 
 
-def planned_checks(profile: Profile, skip_sensitive: bool) -> list[str]:
-    """The check ids a run of ``profile`` reports progress for (as the engine names them)."""
-    checks = ["network", "dns"]
-    if profile.doh:
-        checks.append("doh")
-    checks.append("clock")
-    checks.extend(f"captive:{i}" for i in range(len(profile.captive_checks)))
-    if profile.exit_check is not None:
-        checks.append("exit")
-    checks.extend(
-        f"service:{s.id}" for s in profile.services if not (skip_sensitive and s.sensitive)
-    )
-    return checks
-
-
 @dataclass(frozen=True)
 class ReportState:
     """A diagnosed set of observations and the report built from them."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +42,6 @@ END_OF_RUN_FINDINGS = frozenset(
         "exit_abroad",
     }
 )
-# Checks a service's verdict depends on besides its own (injection probes, the clock that
-# holds back certificate verdicts, the login-page check).
-GATING_PREFIXES = ("dns", "clock", "captive:")
 
 _SEVERITY_TONE = {"problem": BAD, "warning": WARN, "info": INFO}
 _STATUS_TONE = {
@@ -136,10 +133,6 @@ class RunProgress:
 class View:
     overview: Overview
     sections: tuple[Section, ...] = field(default=())
-
-
-def gating_checks(check_ids: Iterable[str]) -> frozenset[str]:
-    return frozenset(c for c in check_ids if c.startswith(GATING_PREFIXES))
 
 
 def finding_section(code: str) -> str:
