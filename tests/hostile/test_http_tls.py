@@ -236,14 +236,19 @@ def test_doh_clock_and_exit_checks_against_a_hostile_server(
     """The checks that read a whole small answer (DNS-over-HTTPS, the clock's Date header,
     the exit country's trace page) end in time with a record, whatever the server does."""
     from clearsight.probes.clock import clock_check
-    from clearsight.probes.doh import doh_query
+    from clearsight.probes.doh import doh_queries
     from clearsight.probes.exit_check import exit_check
 
     tls_server = pki if behaviour in HTTP_BEHAVIOURS else None
     with hostile_server(behaviour, tls=tls_server) as server:
         url = f"https://127.0.0.1:{server.port}/dns-query"
         for name, check in (
-            ("doh", lambda: doh_query(_ctx(), trust.public, "R", url, "127.0.0.1", "a.test", "A")),
+            (
+                "doh",
+                lambda: doh_queries(
+                    _ctx(), trust.public, "R", url, "127.0.0.1", [("a.test", "A")]
+                ).records[0],
+            ),
             ("clock", lambda: clock_check(_ctx(), trust.unverified, server.url, ("127.0.0.1",))),
             ("exit", lambda: exit_check(_ctx(), trust.public, server.url, ("127.0.0.1",))),
         ):

@@ -12,7 +12,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -21,10 +20,8 @@ from hypothesis import strategies as st
 from clearsight.probes import doh as doh_module
 from clearsight.probes import failures
 from clearsight.probes.clock import parse_http_date
-from clearsight.probes.context import ProbeContext
 from clearsight.probes.dns_udp import MAX_PACKET, ParsedReply, failure_of, parse_reply
 from clearsight.probes.exit_check import parse_trace
-from clearsight.probes.http import RawResponse
 from clearsight.probes.records import (
     OBSERVATION_TYPES,
     RecordFormatError,
@@ -117,12 +114,19 @@ DOH_VALID = hs.valid_reply(DOH_QUERY, "198.18.1.7")
 
 
 def _doh(body: bytes, status: int | None = 200) -> Any:
-    ctx = ProbeContext(timeout_s=1.0, deadline=time.monotonic() + 5)
-    response = RawResponse(status, (("content-type", "application/dns-message"),), body, None, 1.0)
-    with mock.patch.object(doh_module, "fetch_bytes", return_value=response):
-        return doh_module.doh_query(
-            ctx, mock.Mock(), "Ref", "https://doh.test/q", "198.18.53.1", "www.example.test", "A"
-        )
+    url = "https://doh.test/q"
+    _target, message = doh_module.request_target(url, "www.example.test", "A")
+    return doh_module.answer_record(
+        resolver="Ref",
+        url=url,
+        bootstrap="198.18.53.1",
+        question=("www.example.test", "A"),
+        message=message,
+        status=status,
+        body=body,
+        elapsed=1.0,
+        started_s=0.0,
+    )
 
 
 @FAST

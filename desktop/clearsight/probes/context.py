@@ -23,6 +23,17 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+# A retry starts this long after the first attempt, while the first still waits
+# (docs/design.md, "Flakiness and speed"): about the time the kernel resends a first SYN.
+HEDGE_AFTER_S = 1.0
+# Where an honest network answers nothing (an injection probe), listen this long from
+# sending (docs/design.md, "Waiting for silence"): longer than any round trip to the
+# border, where an injected answer comes from ...
+SILENCE_S = 1.0
+# ... or, once round trips have been measured, twice the longest, but never less than
+# the half second the DNS rules keep listening after any reply.
+SILENCE_FLOOR_S = 0.5
+
 
 class Cancelled(Exception):
     """The run was cancelled, or its deadline passed, while a probe was working."""
@@ -143,6 +154,9 @@ class ProbeContext:
     started: float = field(default_factory=time.monotonic)
     cancel_event: threading.Event = field(default_factory=threading.Event)
     watchdog: SocketWatchdog = field(default_factory=SocketWatchdog)
+    # The longest TCP connect (one round trip) of the run so far; 0: none yet. Written
+    # by many threads without a lock: a lost update only keeps the window longer.
+    longest_round_trip_s: float = 0.0
 
     def elapsed_s(self) -> float:
         """Seconds since the run started (for ``started_s`` fields)."""
@@ -152,6 +166,23 @@ class ProbeContext:
         """The absolute deadline of one operation starting now."""
         limit = self.timeout_s if timeout_s is None else timeout_s
         return min(time.monotonic() + limit, self.deadline)
+
+    def hedge_after_s(self) -> float:
+        """When a second attempt starts while the first still waits: about a second, or
+        half the operation timeout when that is shorter, so the hedge always gets its
+        chance before the first attempt's time is up."""
+        return min(HEDGE_AFTER_S, self.timeout_s / 2)
+
+    def note_round_trip(self, seconds: float) -> None:
+        """A connect took ``seconds`` (SYN to SYN-ACK: one round trip to that host)."""
+        if seconds > self.longest_round_trip_s:
+            self.longest_round_trip_s = seconds
+
+    def silence_s(self) -> float:
+        """How long to listen where an honest network answers nothing (module doc)."""
+        if self.longest_round_trip_s <= 0:
+            return SILENCE_S
+        return min(SILENCE_S, max(SILENCE_FLOOR_S, 2 * self.longest_round_trip_s))
 
     def remaining(self) -> float:
         return self.deadline - time.monotonic()

@@ -5,6 +5,12 @@ open for ``listen_s`` (at least 500 ms) after the first reply and every reply is
 (docs/censorship.md, "DNS"). One thread serves all outstanding queries through a selector:
 the caller gets the first usable reply as soon as it arrives and moves on, while the
 socket keeps listening; the finished record goes to the sink when the listening ends.
+
+A query that gets no reply is sent again about a second later (a hedge: the first copy
+still counts, the first answer wins), so one lost packet is not a failure and costs no
+second timeout. A query where an honest network answers nothing (``expect_silence``: an
+injection probe) is not resent and listens only ``ProbeContext.silence_s()`` from
+sending, never the whole operation timeout (docs/design.md, "Waiting for silence").
 """
 
 from __future__ import annotations
@@ -128,6 +134,7 @@ class PendingQuery:
     sent_at: float
     deadline: float
     resend_at: float | None
+    expect_silence: bool = False
     replies: list[DnsReply] = field(default_factory=list)
     first_usable: DnsReply | None = None
     first_at: float | None = None
@@ -179,8 +186,10 @@ class UdpDnsClient:
         listen_s: float = DEFAULT_LISTEN_S,
         timeout_s: float | None = None,
         port: int = 53,
+        expect_silence: bool = False,
     ) -> PendingQuery:
-        """Send a query now. A failure to send is recorded, not raised."""
+        """Send a query now. A failure to send is recorded, not raised. ``expect_silence``:
+        an honest network sends no reply (see the module doc)."""
         message = dns.message.make_query(name, qtype)
         message.flags |= dns.flags.RD
         now = time.monotonic()
@@ -203,8 +212,8 @@ class UdpDnsClient:
             sock=sock,
             sent_at=now,
             deadline=deadline,
-            # One lost packet is not a failure: resend once, halfway to the timeout.
-            resend_at=now + (deadline - now) / 2,
+            resend_at=None if expect_silence else now + self._ctx.hedge_after_s(),
+            expect_silence=expect_silence,
         )
         try:
             sock.setblocking(False)
@@ -304,9 +313,14 @@ class UdpDnsClient:
         self._wake_r.close()
         self._wake_w.close()
 
-    @staticmethod
-    def _next_event(query: PendingQuery) -> float:
-        events = [query.deadline]
+    def _silence_over(self, query: PendingQuery) -> float:
+        """When a query that nothing answered stops listening."""
+        if not query.expect_silence:
+            return query.deadline
+        return min(query.deadline, query.sent_at + self._ctx.silence_s())
+
+    def _next_event(self, query: PendingQuery) -> float:
+        events = [self._silence_over(query)]
         if query.first_at is not None:
             events.append(query.first_at + query.listen_s)
         if query.resend_at is not None and query.first_usable is None:
@@ -341,7 +355,7 @@ class UdpDnsClient:
             with contextlib.suppress(OSError, AttributeError):
                 query.sock.send(query.message.to_wire())  # type: ignore[union-attr]
         listening_over = query.first_at is not None and now >= query.first_at + query.listen_s
-        timed_out = query.first_at is None and now >= query.deadline
+        timed_out = query.first_at is None and now >= self._silence_over(query)
         if not (force_end or listening_over or timed_out):
             return
         self._finish(query, now)

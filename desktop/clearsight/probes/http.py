@@ -64,12 +64,28 @@ class _Watch:
             self.ctx.watchdog.unregister(token)
 
 
-def _watched(base: type[HTTPConnection], watch: _Watch) -> type[HTTPConnection]:
+def _watched(
+    base: type[HTTPConnection], watch: _Watch, opened: list[socket.socket] | None = None
+) -> type[HTTPConnection]:
+    """``base`` with every socket under the request's deadline. ``opened``: a connection
+    already made (and, for HTTPS, verified by the real-name handshake) that the first
+    request goes out on instead of a new one."""
+
     class WatchedConnection(base):  # type: ignore[valid-type,misc]
         def _new_conn(self) -> socket.socket:
             sock: socket.socket = super()._new_conn()
             watch.adopt(sock)
             return sock
+
+        def connect(self) -> None:
+            if not opened:
+                super().connect()
+                return
+            self.sock = opened.pop()
+            watch.adopt(self.sock)
+            self._has_connected_to_proxy = False
+            if isinstance(self, HTTPSConnection):
+                self.is_verified = True  # by the handshake that opened it
 
     return WatchedConnection
 
@@ -126,13 +142,14 @@ def _pool(
     server_name: str,
     watch: _Watch,
     timeout: float,
+    opened: list[socket.socket],
 ) -> HTTPConnectionPool:
     pool_timeout = urllib3.Timeout(connect=timeout, read=timeout)
     if scheme == "https":
         assert ssl_context is not None
-        return _https_pool(address, port, pool_timeout, ssl_context, server_name, watch)
+        return _https_pool(address, port, pool_timeout, ssl_context, server_name, watch, opened)
     pool = _FreshHTTPPool(address, port, timeout=pool_timeout, maxsize=1, retries=False)
-    pool.ConnectionCls = _watched(HTTPConnection, watch)
+    pool.ConnectionCls = _watched(HTTPConnection, watch, opened)
     return pool
 
 
@@ -143,6 +160,7 @@ def _https_pool(
     ssl_context: ssl.SSLContext,
     server_name: str,
     watch: _Watch,
+    opened: list[socket.socket],
 ) -> HTTPSConnectionPool:
     pool = _FreshHTTPSPool(
         address,
@@ -154,7 +172,7 @@ def _https_pool(
         cert_reqs=ssl_context.verify_mode,
         server_hostname=server_name,
     )
-    pool.ConnectionCls = _watched(HTTPSConnection, watch)  # type: ignore[assignment]
+    pool.ConnectionCls = _watched(HTTPSConnection, watch, opened)  # type: ignore[assignment]
     return pool
 
 
@@ -165,6 +183,7 @@ def _pinned_session(
     ssl_context: ssl.SSLContext | None,
     server_name: str,
     deadline: float,
+    opened: socket.socket | None = None,
 ) -> tuple[requests.Session, _Watch]:
     where = endpoint(url)
     scheme, port = where.scheme, where.port
@@ -172,7 +191,10 @@ def _pinned_session(
     session = requests.Session()
     session.trust_env = False  # no environment proxies, no .netrc
     timeout = max(0.05, deadline - time.monotonic())
-    adapter = PinnedAdapter(_pool(scheme, address, port, ssl_context, server_name, watch, timeout))
+    first = [opened] if opened is not None else []
+    adapter = PinnedAdapter(
+        _pool(scheme, address, port, ssl_context, server_name, watch, timeout, first)
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session, watch
@@ -304,9 +326,12 @@ def fetch(
     max_body: int = MAX_BODY_BYTES,
     follow_redirects: bool = True,
     timeout_s: float | None = None,
+    opened: socket.socket | None = None,
 ) -> HttpFetch:
     """GET ``url`` at ``address``. Same-host redirects are followed (pinned, bounded); a
-    redirect to another host is recorded, not followed (that would need a second lookup)."""
+    redirect to another host is recorded, not followed (that would need a second lookup).
+    ``opened``: a connection to ``address`` made for this request (the one the real-name
+    handshake just verified); the first request goes out on it, later hops on new ones."""
     started_s = ctx.elapsed_s()
     start = time.monotonic()
     where = endpoint(url)
@@ -315,8 +340,15 @@ def fetch(
     deadline = ctx.op_deadline(timeout_s)
     redirects: list[Redirect] = []
     current = url
-    result = HttpFetch(url=url, host=host, address=address, port=port, control=control)
-    session, watch = _pinned_session(ctx, url, address, ssl_context, sni, deadline)
+    result = HttpFetch(
+        url=url,
+        host=host,
+        address=address,
+        port=port,
+        control=control,
+        on_verified_connection=opened is not None,
+    )
+    session, watch = _pinned_session(ctx, url, address, ssl_context, sni, deadline, opened)
     try:
         for _hop in range(MAX_REDIRECTS + 1):
             ctx.check()
@@ -481,6 +513,7 @@ def _result(
         address=base.address,
         port=base.port,
         control=base.control,
+        on_verified_connection=base.on_verified_connection,
         redirects=tuple(redirects),
         failure=failure,
         elapsed_ms=elapsed_ms(start),
@@ -521,6 +554,7 @@ def _finish(
         address=base.address,
         port=base.port,
         control=base.control,
+        on_verified_connection=base.on_verified_connection,
         status=response.status_code,
         headers=headers,
         redirects=tuple(redirects),

@@ -163,6 +163,9 @@ class HttpFetch:
     started_s: float = 0.0
     proxy: str | None = None  # via "proxy": the proxy used ("host:port"); address is its host
     proxy_status: int | None = None  # the proxy's own answer to CONNECT, when not 200
+    # The request went out on the connection the real-name handshake had just verified:
+    # its times hold no connect and no handshake (those are in the tcp and tls records).
+    on_verified_connection: bool = False
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,7 @@ class _Attempt:
     version: str | None
     der: bytes | None
     elapsed_ms: float
+    sock: ssl.SSLSocket | None = None  # kept open when asked to, on success
 
 
 def _handshake(
@@ -149,14 +150,20 @@ def _handshake(
     port: int,
     server_name: str,
     sock: socket.socket | None = None,
+    *,
+    keep: bool = False,
 ) -> _Attempt:
+    """One handshake (on ``sock``, or on a new connection); ``keep``: on success, the
+    secure connection stays open in the result (the caller closes it)."""
     start = time.monotonic()
     if sock is None:
-        record, sock = tcp.connect(ctx, address, port)
-        if sock is None:
-            return _Attempt(record.failure, False, None, None, None, elapsed_ms(start))
+        connection = tcp.connect(ctx, address, port)
+        if connection.sock is None:
+            return _Attempt(connection.failure, False, None, None, None, elapsed_ms(start))
+        sock = connection.sock
     tls_sock: ssl.SSLSocket | None = None
     deadline: float | None = None
+    kept = False
     try:
         ctx.check()
         deadline = ctx.op_deadline()
@@ -164,7 +171,16 @@ def _handshake(
         with ctx.watchdog.guard(sock, deadline):
             tls_sock = context.wrap_socket(sock, server_hostname=server_name)
         der = tls_sock.getpeercert(binary_form=True)
-        return _Attempt(None, True, None, tls_sock.version(), der, elapsed_ms(start))
+        kept = keep
+        return _Attempt(
+            None,
+            True,
+            None,
+            tls_sock.version(),
+            der,
+            elapsed_ms(start),
+            tls_sock if keep else None,
+        )
     except Exception as exc:
         failure = probe_failure(ctx, exc)
         if (
@@ -183,8 +199,9 @@ def _handshake(
             responded = True
         return _Attempt(failure, responded, alert, None, None, elapsed_ms(start))
     finally:
-        with contextlib.suppress(OSError):
-            (tls_sock or sock).close()
+        if not kept:
+            with contextlib.suppress(OSError):
+                (tls_sock or sock).close()
 
 
 def control_handshake(
@@ -212,6 +229,16 @@ def control_handshake(
     )
 
 
+@dataclass(frozen=True)
+class VerifiedHandshake:
+    """A real-name handshake and, when the certificate was trusted, its connection, still
+    open for the request (the caller closes it)."""
+
+    record: TlsHandshake
+    sock: ssl.SSLSocket | None = None
+    trusted_by: str | None = None  # "public" (certifi + ca_file) | "system" (the OS store)
+
+
 def real_name_handshake(
     ctx: ProbeContext,
     trust: TrustStores,
@@ -224,22 +251,52 @@ def real_name_handshake(
 ) -> TlsHandshake:
     """The handshake with the service's own name, verified; on a certificate problem, the
     OS store's opinion and the certificate's fields from separate handshakes."""
+    verified = real_name_connection(
+        ctx,
+        trust,
+        address,
+        port,
+        server_name,
+        since_real_name_probe_s=since_real_name_probe_s,
+        previous_real_name=previous_real_name,
+    )
+    if verified.sock is not None:
+        with contextlib.suppress(OSError):
+            verified.sock.close()
+    return verified.record
+
+
+def real_name_connection(
+    ctx: ProbeContext,
+    trust: TrustStores,
+    address: str,
+    port: int,
+    server_name: str,
+    *,
+    since_real_name_probe_s: float | None = None,
+    previous_real_name: str | None = None,
+) -> VerifiedHandshake:
+    """``real_name_handshake``, keeping the connection whose certificate was trusted open,
+    so the request goes out on it (one round trip instead of three: no second connect
+    and handshake)."""
     started_s = ctx.elapsed_s()
-    first = _handshake(ctx, trust.public, address, port, server_name)
+    first = _handshake(ctx, trust.public, address, port, server_name, keep=True)
     verify = "ok" if first.failure is None else _VERIFY_NAMES.get(first.failure, "not_checked")
     os_verify = "not_checked"
     der = first.der
+    sock, trusted_by = (first.sock, "public") if first.failure is None else (None, None)
     if first.failure in _VERIFY_NAMES:
-        second = _handshake(ctx, trust.system, address, port, server_name)
+        second = _handshake(ctx, trust.system, address, port, server_name, keep=True)
         if second.failure is None:
             os_verify = "ok"
             der = second.der
+            sock, trusted_by = second.sock, "system"
         else:
             os_verify = _VERIFY_NAMES.get(second.failure, "not_checked")
         if der is None:
             third = _handshake(ctx, trust.unverified, address, port, server_name)
             der = third.der
-    return TlsHandshake(
+    record = TlsHandshake(
         address=address,
         port=port,
         server_name=server_name,
@@ -257,3 +314,4 @@ def real_name_handshake(
         previous_real_name=previous_real_name,
         started_s=started_s,
     )
+    return VerifiedHandshake(record, sock, trusted_by)

@@ -20,7 +20,7 @@ import socket
 import struct
 import time
 
-from clearsight.probes import failures
+from clearsight.probes import failures, tcp
 from clearsight.probes.context import ProbeContext, elapsed_ms, probe_failure
 from clearsight.probes.records import VpnEndpointProbe
 
@@ -105,30 +105,26 @@ def _tcp_openvpn(
     ctx: ProbeContext, address: str, port: int
 ) -> tuple[bytes | None, str | None, bool]:
     """(the server's packet, the failure, whether the TCP connect itself succeeded)."""
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    connection = tcp.connect(ctx, address, port)
+    sock = connection.sock
+    if sock is None:
+        return None, connection.failure, False
     deadline = ctx.op_deadline()
     packet = openvpn_client_reset()
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    connected = False
     try:
         with ctx.watchdog.guard(sock, deadline):
             sock.settimeout(max(0.01, deadline - time.monotonic()))
-            sock.connect((address, port))
-            connected = True
             sock.sendall(struct.pack("!H", len(packet)) + packet)
             data = b""
             while len(data) < 2 + 10:
                 chunk = sock.recv(4096)
                 if not chunk:
                     failure = failures.EOF if not data else failures.HTTP_PROTOCOL_ERROR
-                    return None, failure, connected
+                    return None, failure, True
                 data += chunk
-            return data[2:], None, connected
+            return data[2:], None, True
     except Exception as exc:
-        failure = probe_failure(ctx, exc)
-        if failure == failures.CONNECTION_RESET and not connected and time.monotonic() >= deadline:
-            failure = failures.TIMEOUT  # the watchdog shut a blackholed connect
-        return None, failure, connected
+        return None, probe_failure(ctx, exc), True
     finally:
         with contextlib.suppress(OSError):
             sock.close()
@@ -180,10 +176,9 @@ def probe_endpoint(
         failure = failures.NOT_RUN
         detail = "silent_by_design"
     else:  # "tcp" and "https": the connect is the evidence; the handshake is extra
-        from clearsight.probes.tcp import connect
-
-        record, sock = connect(ctx, address, port)
-        failure = record.failure
+        connection = tcp.connect(ctx, address, port)
+        sock = connection.sock
+        failure = connection.failure
         replied = sock is not None
         tcp_connected = replied
         detail = "tcp_connected" if replied else f"tcp_{failure}"

@@ -151,12 +151,12 @@ def test_a_refused_port_is_recorded_once_per_pair_with_its_failure():
 
 
 def test_a_check_that_raises_is_recorded_not_lost(monkeypatch: pytest.MonkeyPatch) -> None:
-    from clearsight.engine import run as engine_run
+    from clearsight.engine.service_flow import ServiceFlow
 
     def broken(self: object, service: Service) -> None:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(engine_run._Plan, "_service", broken)
+    monkeypatch.setattr(ServiceFlow, "run", broken)
     services = [Service(id="x", name="X", group="G", urls=("https://127.0.0.1:9/",))]
     result = CheckRun(_profile(services, 1.0, 5.0, None)).run()
     unfinished = [o for o in result.observations if isinstance(o, Unfinished)]
