@@ -127,13 +127,18 @@ class DohReference:
         with self._lock:
             candidates = list(self._candidates)
             waiting = self._queue[0] if self._queue else ("", "A")
-        targets = [(bootstrap, _port(resolver)) for resolver, bootstrap in candidates]
-        connection = tcp.connect_first(self._ctx, targets)
+        by_target = {
+            (bootstrap, _port(resolver)): (resolver, bootstrap)
+            for resolver, bootstrap in candidates
+        }
+        connection = tcp.connect_first(self._ctx, list(by_target))
         dead: list[Server] = []
+        winner: Server | None = None
         for attempt in connection.attempts:
+            server = by_target[(attempt.address, attempt.port)]
             if attempt.failure is None:
+                winner = server
                 continue
-            server = next(s for s in candidates if s[1] == attempt.address)
             dead.append(server)
             self._keep(
                 DohQuery(
@@ -147,7 +152,6 @@ class DohReference:
                     started_s=attempt.started_s,
                 )
             )
-        winner = next((s for s in candidates if s[1] == connection.address), None)
         with self._lock:
             self._candidates = [s for s in self._candidates if s not in dead]
             self._racing = False

@@ -147,6 +147,8 @@ class CheckRun:
             shared = self._shared(ctx, pool, dns_client)
             self._sink.add(_plan_record(shared))
             runners = _Runners(shared)
+            if any(c.kind == "dns" for c in checks):
+                runners.context.send_dns()
             self._total = len(checks)
             for check in checks:
                 labels[check.id] = check.label

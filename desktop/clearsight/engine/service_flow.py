@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from clearsight.engine.lookups import family, is_ip
 from clearsight.engine.shared import Shared
-from clearsight.probes import failures, tls
+from clearsight.probes import failures, tcp, tls
 from clearsight.probes.http import fetch
 from clearsight.probes.records import HttpFetch
 from clearsight.probes.urls import Endpoint, endpoint
@@ -96,11 +96,22 @@ class ServiceFlow:
         if s.ctx.cancelled:
             return
         host, port = target.host, target.port
-        if s.pairs.connect(address, port, target.tls) is not None:
-            return
         if not target.tls:
-            if requests is not None and requests.claim(address):
+            if (
+                s.pairs.connect(address, port, False) is None
+                and requests
+                and requests.claim(address)
+            ):
                 s.add(fetch(s.ctx, url, address, ssl_context=None))
+            return
+        # The real-name handshake's connection opens while the innocuous control runs: a
+        # round trip saved, and no name is sent before the control is done.
+        early = s.pool.submit(lambda: tcp.connect(s.ctx, address, port))
+        pair_failure = s.pairs.connect(address, port, True)
+        connection = early.result()
+        if pair_failure is not None:
+            if connection.sock is not None:
+                connection.sock.close()
             return
         since, previous = s.pairs.note_real_name(address, port, host)
         verified = tls.real_name_connection(
@@ -111,6 +122,7 @@ class ServiceFlow:
             host,
             since_real_name_probe_s=since,
             previous_real_name=previous,
+            sock=connection.sock,
         )
         s.add(verified.record)
         if verified.sock is None:

@@ -16,7 +16,9 @@ sending, never the whole operation timeout (docs/design.md, "Waiting for silence
 from __future__ import annotations
 
 import contextlib
+import heapq
 import ipaddress
+import itertools
 import selectors
 import socket
 import threading
@@ -39,6 +41,7 @@ from clearsight.probes.records import DnsQuery, DnsReply
 MAX_REPLIES = 16  # a flood of replies is evidence enough; keep the record small
 MAX_PACKET = 4096
 DEFAULT_LISTEN_S = 0.5
+SILENCE_RECHECK_S = 0.1  # how often a silent query's window is looked at again
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,9 @@ class UdpDnsClient:
         self._selector = selectors.DefaultSelector()
         self._lock = threading.Lock()
         self._pending: dict[int, PendingQuery] = {}  # by socket fd
+        # (when, tie-breaker, query): when each query is next due for a look
+        self._events: list[tuple[float, int, PendingQuery]] = []
+        self._seq = itertools.count()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._selector.register(self._wake_r, selectors.EVENT_READ, None)
@@ -232,6 +238,7 @@ class UdpDnsClient:
                 )
             self._pending[sock.fileno()] = pending
             self._selector.register(sock, selectors.EVENT_READ, pending)
+            heapq.heappush(self._events, (self._next_event(pending, now), next(self._seq), pending))
         self._wake()
         return pending
 
@@ -292,17 +299,27 @@ class UdpDnsClient:
 
     def _loop(self) -> None:
         while True:
+            now = time.monotonic()
             with self._lock:
                 closed = self._closed
-                pending = list(self._pending.values())
-            now = time.monotonic()
-            for query in pending:
-                self._tick(query, now, force_end=closed or self._ctx.cancelled)
+                if closed or self._ctx.cancelled:
+                    due = list(self._pending.values())
+                else:
+                    due = []
+                    while self._events and self._events[0][0] <= now:
+                        due.append(heapq.heappop(self._events)[2])
+            force_end = closed or self._ctx.cancelled
+            for query in {id(q): q for q in due}.values():  # a query may be due twice
+                if query.finished.is_set():
+                    continue
+                self._tick(query, now, force_end=force_end)
+                if not query.finished.is_set():
+                    self._schedule(query, now)
             with self._lock:
                 if closed and not self._pending:
                     break
-                timeouts = [self._next_event(q) for q in self._pending.values()]
-            wait = max(0.0, min(timeouts) - time.monotonic()) if timeouts else 1.0
+                wake_at = self._events[0][0] if self._events else now + 1.0
+            wait = max(0.0, wake_at - time.monotonic())
             for key, _ in self._selector.select(timeout=min(wait, 0.25)):
                 if key.data is None:
                     with contextlib.suppress(OSError):
@@ -313,14 +330,23 @@ class UdpDnsClient:
         self._wake_r.close()
         self._wake_w.close()
 
+    def _schedule(self, query: PendingQuery, now: float) -> None:
+        """Look at ``query`` again at its next event (the loop then ticks only the queries
+        that are due, not every one of hundreds at every reply)."""
+        with self._lock:
+            heapq.heappush(self._events, (self._next_event(query, now), next(self._seq), query))
+
     def _silence_over(self, query: PendingQuery) -> float:
         """When a query that nothing answered stops listening."""
         if not query.expect_silence:
             return query.deadline
         return min(query.deadline, query.sent_at + self._ctx.silence_s())
 
-    def _next_event(self, query: PendingQuery) -> float:
+    def _next_event(self, query: PendingQuery, now: float) -> float:
         events = [self._silence_over(query)]
+        if query.expect_silence and query.first_at is None:
+            # The window follows the round trips measured meanwhile: look again soon.
+            events.append(now + SILENCE_RECHECK_S)
         if query.first_at is not None:
             events.append(query.first_at + query.listen_s)
         if query.resend_at is not None and query.first_usable is None:
@@ -348,6 +374,7 @@ class UdpDnsClient:
                 query.first_usable = parsed.reply
                 query.first_at = now
                 query.answered.set()
+                self._schedule(query, now)
 
     def _tick(self, query: PendingQuery, now: float, *, force_end: bool) -> None:
         if query.first_usable is None and query.resend_at is not None and now >= query.resend_at:

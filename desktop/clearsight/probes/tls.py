@@ -275,12 +275,14 @@ def real_name_connection(
     *,
     since_real_name_probe_s: float | None = None,
     previous_real_name: str | None = None,
+    sock: socket.socket | None = None,
 ) -> VerifiedHandshake:
     """``real_name_handshake``, keeping the connection whose certificate was trusted open,
     so the request goes out on it (one round trip instead of three: no second connect
-    and handshake)."""
+    and handshake). ``sock``: a connection to the address made for the first handshake
+    (the caller opened it while the innocuous control ran)."""
     started_s = ctx.elapsed_s()
-    first = _handshake(ctx, trust.public, address, port, server_name, keep=True)
+    first = _handshake(ctx, trust.public, address, port, server_name, sock, keep=True)
     verify = "ok" if first.failure is None else _VERIFY_NAMES.get(first.failure, "not_checked")
     os_verify = "not_checked"
     der = first.der

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime
 import http.server
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import dns.message
 import dns.rrset
@@ -202,3 +204,76 @@ def hold(conn: socket.socket, seconds: float) -> None:
     time.sleep(seconds)
     with contextlib.suppress(OSError):
         conn.close()
+
+
+@contextlib.contextmanager
+def silent_tcp_port() -> Iterator[int]:
+    """A port on 127.0.0.1 that never answers a SYN, as a blackholed address: a listener
+    whose accept queue is full (Linux drops a SYN it has no room for) and never accepts."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    fillers = []
+    for _ in range(3):
+        filler = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        filler.setblocking(False)
+        filler.connect_ex(("127.0.0.1", port))
+        fillers.append(filler)
+    time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        for filler in fillers:
+            filler.close()
+        listener.close()
+
+
+def closed_tcp_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (a connect is refused)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = int(probe.getsockname()[1])
+    probe.close()
+    return port
+
+
+def doh_address(name: str) -> str:
+    """The address the loopback DoH server answers for ``name``."""
+    return f"198.51.100.{sum(name.encode()) % 250 + 1}"
+
+
+def doh_handler(
+    *, close_each: bool = False
+) -> tuple[type[http.server.BaseHTTPRequestHandler], list[int]]:
+    """A DoH server answering every name with ``doh_address(name)``; the list counts its
+    connections."""
+    connections: list[int] = []
+    lock = threading.Lock()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: pipelined requests answered in order
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def setup(self) -> None:
+            super().setup()
+            with lock:
+                connections.append(1)
+
+        def do_GET(self) -> None:
+            encoded = parse_qs(urlsplit(self.path).query)["dns"][0]
+            query = dns.message.from_wire(base64.urlsafe_b64decode(encoded + "=="))
+            name = str(query.question[0].name).rstrip(".")
+            body = answer(query, doh_address(name))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/dns-message")
+            self.send_header("Content-Length", str(len(body)))
+            if close_each:
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler, connections

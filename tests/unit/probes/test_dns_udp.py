@@ -194,3 +194,85 @@ def test_a_flood_of_replies_is_capped(client):
         )
         record = pending.wait_record(timeout=3)
     assert record is not None and len(record.replies) <= 16
+
+
+def test_a_resend_goes_out_about_a_second_after_the_first_not_halfway_to_the_timeout():
+    ctx = ProbeContext(timeout_s=6.0, deadline=time.monotonic() + 20)
+    dns_client = UdpDnsClient(ctx, lambda record: None)
+    seen: list[float] = []
+    lock = threading.Lock()
+
+    def lossy(query: dns.message.Message, sock: socket.socket, peer) -> None:
+        with lock:
+            seen.append(time.monotonic())
+            first = len(seen) == 1
+        if not first:
+            _send(sock, peer, answer(query, "198.51.100.9"))
+
+    try:
+        with udp_dns_server(lossy) as port:
+            started = time.monotonic()
+            pending = dns_client.submit(
+                "127.0.0.1", "www.example.test", "A", role="system", resolver="system", port=port
+            )
+            assert pending.wait_first(timeout=5) == (("198.51.100.9",), None)
+            took = time.monotonic() - started
+    finally:
+        dns_client.close()
+    assert len(seen) == 2
+    assert 0.9 <= took < 2.0  # the timeout's halfway mark would be 3 s
+
+
+@pytest.mark.parametrize(("round_trip_s", "window_s"), [(None, 1.0), (0.01, 0.5)])
+def test_where_an_honest_network_answers_nothing_the_query_listens_only_the_silence_window(
+    round_trip_s: float | None, window_s: float
+):
+    # An injection probe: the address runs no DNS server. Listening the whole timeout
+    # (5 s) would make every healthy run wait for an answer that never comes.
+    ctx = ProbeContext(timeout_s=5.0, deadline=time.monotonic() + 20)
+    if round_trip_s is not None:
+        ctx.note_round_trip(round_trip_s)
+    dns_client = UdpDnsClient(ctx, lambda record: None)
+    seen: list[int] = []
+    try:
+        with udp_dns_server(lambda q, s, p: seen.append(q.id)) as port:
+            pending = dns_client.submit(
+                "127.0.0.1",
+                "www.example.test",
+                "A",
+                role="injection_probe",
+                resolver="probe",
+                port=port,
+                expect_silence=True,
+            )
+            record = pending.wait_record(timeout=5)
+    finally:
+        dns_client.close()
+    assert record is not None and record.failure == failures.TIMEOUT
+    assert window_s * 1000 - 50 <= record.listened_ms <= window_s * 1000 + 400
+    assert len(seen) == 1  # not resent: silence is the expected answer
+
+
+def test_an_injected_answer_to_a_silent_address_is_heard_and_kept():
+    ctx = ProbeContext(timeout_s=5.0, deadline=time.monotonic() + 20)
+    dns_client = UdpDnsClient(ctx, lambda record: None)
+
+    def injector(query: dns.message.Message, sock: socket.socket, peer) -> None:
+        _send(sock, peer, answer(query, "203.0.113.66"), delay=0.3)
+
+    try:
+        with udp_dns_server(injector) as port:
+            pending = dns_client.submit(
+                "127.0.0.1",
+                "www.example.test",
+                "A",
+                role="injection_probe",
+                resolver="probe",
+                port=port,
+                expect_silence=True,
+            )
+            record = pending.wait_record(timeout=5)
+    finally:
+        dns_client.close()
+    assert record is not None and record.addresses == ("203.0.113.66",)
+    assert record.listened_ms < 1500
