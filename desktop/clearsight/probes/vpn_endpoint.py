@@ -70,30 +70,42 @@ def is_ike_reply(data: bytes, spi_i: bytes) -> bool:
 
 
 def _udp_exchange(
-    ctx: ProbeContext, address: str, port: int, packet: bytes, accept: object
+    ctx: ProbeContext,
+    address: str,
+    port: int,
+    packet: bytes,
+    accept: object,
+    *,
+    silence_possible: bool = False,
 ) -> tuple[bytes | None, str | None]:
-    """Send ``packet`` (again at half time), wait for a datagram ``accept`` likes."""
+    """Send ``packet`` (again about a second later: one lost packet is no silence) and
+    wait for a datagram ``accept`` likes. ``silence_possible``: an honest server may say
+    nothing (OpenVPN with tls-auth), so after the resend only the silence window is
+    awaited, not the whole timeout (docs/design.md, "Waiting for silence")."""
     family = socket.AF_INET6 if ":" in address else socket.AF_INET
     deadline = ctx.op_deadline()
+    resend_at = time.monotonic() + ctx.hedge_after_s()
+    resent = False
     with socket.socket(family, socket.SOCK_DGRAM) as sock:
         try:
             sock.connect((address, port))
             sock.send(packet)
-            resent = False
             while True:
                 ctx.check()
                 now = time.monotonic()
-                if now >= deadline:
+                give_up = deadline
+                if silence_possible:
+                    give_up = min(deadline, resend_at + ctx.silence_s())
+                if now >= give_up:
                     return None, failures.TIMEOUT
-                half = deadline - (deadline - now) / 2
-                wait_until = deadline if resent else min(deadline, half)
+                if not resent and now >= resend_at:
+                    sock.send(packet)
+                    resent = True
+                wait_until = give_up if resent else min(give_up, resend_at)
                 sock.settimeout(max(0.01, min(0.25, wait_until - now)))
                 try:
                     data = sock.recv(4096)
                 except TimeoutError:
-                    if not resent and time.monotonic() >= half:
-                        sock.send(packet)
-                        resent = True
                     continue
                 if callable(accept) and accept(data):
                     return data, None
@@ -147,8 +159,14 @@ def probe_endpoint(
     detail = ""
     tcp_connected: bool | None = None
     if protocol == "openvpn-udp":
+        # Servers with tls-auth or tls-crypt drop the packet without a word.
         data, failure = _udp_exchange(
-            ctx, address, port, openvpn_client_reset(), is_openvpn_server_reset
+            ctx,
+            address,
+            port,
+            openvpn_client_reset(),
+            is_openvpn_server_reset,
+            silence_possible=True,
         )
         replied = data is not None
         detail = "server_hard_reset" if replied else "no_reply"

@@ -13,7 +13,7 @@ import pytest
 
 from clearsight.engine.events import ProgressEvent
 from clearsight.engine.run import CheckRun
-from clearsight.probes.records import TcpConnect, TlsHandshake, Unfinished
+from clearsight.probes.records import HttpFetch, TcpConnect, TlsHandshake, Unfinished
 from clearsight.profile.model import Profile, Service, Settings, VpnSettings
 
 from ..probes.loopback_servers import Pki, hold, make_pki, raw_tcp_server
@@ -162,3 +162,34 @@ def test_a_check_that_raises_is_recorded_not_lost(monkeypatch: pytest.MonkeyPatc
     unfinished = [o for o in result.observations if isinstance(o, Unfinished)]
     assert [u.reason for u in unfinished] == ["internal_error:RuntimeError"]
     assert unfinished[0].services == ("x",)
+
+
+def test_the_request_goes_out_on_the_connection_whose_handshake_was_verified(
+    tmp_path: Path,
+) -> None:
+    pki = make_pki(tmp_path, None, addresses=("127.0.0.1",))  # valid for https://127.0.0.1
+    seen: list[str] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(pki.cert_pem), str(pki.key_pem))
+    context.sni_callback = lambda sock, name, ctx: seen.append(name or "")  # type: ignore[assignment,misc]
+
+    def serve(conn: socket.socket) -> None:
+        try:
+            conn.settimeout(3)
+            tls = context.wrap_socket(conn, server_side=True)
+            if tls.recv(4096):
+                tls.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+            tls.close()
+        except OSError:
+            conn.close()
+
+    with raw_tcp_server(serve) as port:
+        services = [Service(id="a", name="A", group="G", urls=(f"https://127.0.0.1:{port}/",))]
+        result = CheckRun(_profile(services, 2.0, 10.0, pki.ca_pem)).run()
+    fetches = [o for o in result.observations if isinstance(o, HttpFetch)]
+    assert [(f.status, f.on_verified_connection) for f in fetches] == [(200, True)]
+    # Three handshakes in all: the innocuous control, the clock check's, and the real
+    # one that carried the request (no third connection for the request itself).
+    real = [o for o in result.observations if isinstance(o, TlsHandshake) and not o.control]
+    assert [h.verify for h in real] == ["ok"]
+    assert len(seen) == 3

@@ -78,6 +78,19 @@ def test_a_silent_openvpn_udp_server_is_only_silence():
     assert not record.replied and record.failure == failures.TIMEOUT
 
 
+def test_silence_from_an_openvpn_udp_server_is_not_awaited_for_the_whole_timeout():
+    # A server with tls-auth says nothing to a stranger on an honest network: after one
+    # resend (about a second in), only the silence window is awaited, not 6 s.
+    seen: list[bytes] = []
+    with udp_server(lambda data: seen.append(data)) as port:
+        started = time.monotonic()
+        record = probe_endpoint(_ctx(6.0), "Office", "vpn.test", port, "openvpn-udp", "127.0.0.1")
+        took = time.monotonic() - started
+    assert record.failure == failures.TIMEOUT and not record.replied
+    assert 1.5 <= took < 2.6
+    assert len(seen) == 2  # sent, and sent again once
+
+
 def test_openvpn_over_tcp_uses_the_length_prefix():
     def serve(conn: socket.socket) -> None:
         conn.settimeout(2)
