@@ -46,13 +46,14 @@ class DohReference:
         self,
         ctx: ProbeContext,
         sink: ObservationSink,
-        pool: WorkerPool,
         ssl_context: ssl.SSLContext,
         resolvers: tuple[DohResolver, ...],
     ) -> None:
         self._ctx = ctx
         self._sink = sink
-        self._pool = pool
+        # Threads of its own (a race and the lanes): services wait for the reference, so
+        # it must never queue behind them in a busy shared pool.
+        self._pool = WorkerPool(LANES + 1, name="clearsight-doh")
         self._ssl = ssl_context
         # One resolver after another: every resolver gets its first address tried early.
         bootstraps = [[(r, b) for b in r.bootstrap] for r in resolvers]
@@ -67,6 +68,10 @@ class DohReference:
         self._racing = False
         self._unavailable = False
         self._lanes = 0
+
+    def close(self) -> None:
+        """The run is over: no new connections (those under way end with the run)."""
+        self._pool.close()
 
     @property
     def configured(self) -> bool:

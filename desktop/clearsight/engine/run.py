@@ -44,9 +44,11 @@ from clearsight.probes.records import Observation, PlannedService, RunPlan, Unfi
 from clearsight.probes.system_dns import system_nameservers
 from clearsight.profile.model import Profile
 
-# Threads are created only as checks need them. A run of the default profile on a
-# censored network keeps about a hundred busy; the cap only bounds a huge profile, whose
-# extra work then queues behind the plan's order (controls and the clock first).
+# Threads are created only as checks need them; most of them wait (on a blackholed
+# connect, for the reference). The default profile on a censored network peaks at about
+# two hundred; the cap only bounds a huge profile, whose extra work then queues behind
+# the plan's order (controls and the clock first). Nothing waits on a queued task: work
+# fans out through ``WorkerPool.map``, which runs what no thread took in the caller.
 MAX_WORKERS = 256
 
 
@@ -137,6 +139,7 @@ class CheckRun:
         pool = WorkerPool(self._max_workers)
         dns_client: UdpDnsClient | None = None
         watch: NetworkWatch | None = None
+        shared: Shared | None = None
         try:
             # A Wi-Fi that drops mid-run makes everything after look blocked: notice it.
             watch = NetworkWatch(self._sink.add, start).start()
@@ -181,6 +184,8 @@ class CheckRun:
             if dns_client is not None:
                 dns_client.close()
             pool.close()
+            if shared is not None:
+                shared.reference.close()
             if watch is not None:
                 watch.stop()
             observations = self._sink.close()
@@ -211,7 +216,7 @@ class CheckRun:
             sink=self._sink,
             pool=pool,
             resolver=SystemResolver(ctx, dns_client, system_nameservers(), self._sink),
-            reference=DohReference(ctx, self._sink, pool, trust.public, profile.doh),
+            reference=DohReference(ctx, self._sink, trust.public, profile.doh),
             pairs=PairProbes(ctx, trust, self._sink),
             routes=EgressRoutes(ctx, self._sink, enabled=self.vpn_checks),
             trust=trust,

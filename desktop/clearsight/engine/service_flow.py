@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from clearsight.engine.lookups import family, is_ip
@@ -105,10 +106,20 @@ class ServiceFlow:
                 s.add(fetch(s.ctx, url, address, ssl_context=None))
             return
         # The real-name handshake's connection opens while the innocuous control runs: a
-        # round trip saved, and no name is sent before the control is done.
-        early = s.pool.submit(lambda: tcp.connect(s.ctx, address, port))
-        pair_failure = s.pairs.connect(address, port, True)
-        connection = early.result()
+        # round trip saved, and no name is sent before the control is done. (Through
+        # ``map``: a busy pool then runs both here, one after the other, and never waits.)
+        pair: list[str | None] = []
+        early: list[tcp.Connection] = []
+
+        def control() -> None:
+            pair.append(s.pairs.connect(address, port, True))
+
+        def connect_early() -> None:
+            early.append(tcp.connect(s.ctx, address, port))
+
+        steps: list[Callable[[], None]] = [control, connect_early]
+        s.pool.map(lambda step: step(), steps)
+        pair_failure, connection = pair[0], early[0]
         if pair_failure is not None:
             if connection.sock is not None:
                 connection.sock.close()

@@ -193,3 +193,17 @@ def test_the_request_goes_out_on_the_connection_whose_handshake_was_verified(
     real = [o for o in result.observations if isinstance(o, TlsHandshake) and not o.control]
     assert [h.verify for h in real] == ["ok"]
     assert len(seen) == 3
+
+
+def test_a_pool_of_two_threads_still_finishes_every_check(sni_server, pki):
+    # Nothing waits on work queued behind it: with every thread busy, fan-outs run in
+    # the thread that made them, and the DoH reference has threads of its own.
+    port, _ = sni_server
+    services = [
+        Service(id=f"s{i}", name=f"S{i}", group="G", urls=(f"https://127.0.0.1:{port}/p{i}",))
+        for i in range(6)
+    ]
+    started = time.monotonic()
+    result = CheckRun(_profile(services, 2.0, 20.0, pki.ca_pem), max_workers=2).run()
+    assert result.outcome == "complete"
+    assert time.monotonic() - started < 10.0

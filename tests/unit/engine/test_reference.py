@@ -8,7 +8,6 @@ import time
 
 import pytest
 
-from clearsight.engine.pool import WorkerPool
 from clearsight.engine.reference import DohReference
 from clearsight.engine.sink import ObservationSink
 from clearsight.probes import failures
@@ -38,27 +37,26 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 def _reference(
     ctx: ProbeContext, pki: Pki, ports: list[int]
-) -> tuple[DohReference, ObservationSink, WorkerPool]:
+) -> tuple[DohReference, ObservationSink]:
     sink = ObservationSink()
-    pool = WorkerPool(64)
     resolvers = tuple(
         DohResolver(f"Ref{i}", f"https://{NAME}:{port}/dns-query", ("127.0.0.1",))
         for i, port in enumerate(ports)
     )
     trust = TrustStores.build(pki.ca_pem).public
-    return DohReference(ctx, sink, pool, trust, resolvers), sink, pool
+    return DohReference(ctx, sink, trust, resolvers), sink
 
 
 def test_a_silent_reference_costs_one_timeout_and_no_thread_per_question(pki: Pki) -> None:
     ctx = ProbeContext(timeout_s=1.0, deadline=time.monotonic() + 30)
     with silent_tcp_port() as first, silent_tcp_port() as second:
-        reference, sink, pool = _reference(ctx, pki, [first, second])
+        reference, sink = _reference(ctx, pki, [first, second])
         started = time.monotonic()
         futures = reference.ask(QUESTIONS)
         busy = threading.active_count()
         results = [f.result(timeout=5) for f in futures]
         took = time.monotonic() - started
-        pool.close()
+        reference.close()
     assert took < 1.6  # one timeout, not one per server or per question
     assert busy < 20  # the questions wait for a server: they hold no thread
     records = [r for r in sink.close() if isinstance(r, DohQuery)]
@@ -76,9 +74,9 @@ def test_the_first_server_that_answers_serves_every_question(pki: Pki) -> None:
     ctx = ProbeContext(timeout_s=2.0, deadline=time.monotonic() + 30)
     handler, connections = doh_handler()
     with http_server(handler, tls=(pki.cert_pem, pki.key_pem)) as port:
-        reference, sink, pool = _reference(ctx, pki, [closed_tcp_port(), port])
+        reference, sink = _reference(ctx, pki, [closed_tcp_port(), port])
         results = [f.result(timeout=5) for f in reference.ask(QUESTIONS)]
-        pool.close()
+        reference.close()
     assert all(r is not None and r.resolver == "Ref1" for r in results)
     for (name, qtype), record in zip(QUESTIONS, results, strict=True):
         assert record is not None and (record.name, record.qtype) == (name, qtype)
