@@ -131,7 +131,9 @@ class DohReference:
         """Find a server that connects; its connection carries the first lane."""
         with self._lock:
             candidates = list(self._candidates)
-            waiting = self._queue[0] if self._queue else ("", "A")
+            # The failure of a server that could not be reached is recorded once, for the
+            # question that waited first (a race starts only when one waits).
+            waiting = self._queue[0]
         by_target = {
             (bootstrap, _port(resolver)): (resolver, bootstrap)
             for resolver, bootstrap in candidates

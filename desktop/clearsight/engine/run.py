@@ -135,7 +135,7 @@ class CheckRun:
             ctx.cancel()
         outcome = "complete"
         pending: dict[str, Future[Any]] = {}
-        labels: dict[str, str] = {}
+        planned: dict[str, PlannedCheck] = {}
         pool = WorkerPool(self._max_workers)
         dns_client: UdpDnsClient | None = None
         watch: NetworkWatch | None = None
@@ -154,7 +154,7 @@ class CheckRun:
                 runners.context.send_dns()
             self._total = len(checks)
             for check in checks:
-                labels[check.id] = check.label
+                planned[check.id] = check
                 future = pool.submit(self._wrap(check, runners.runner(check)))
                 future.add_done_callback(lambda _f, c=check.id: self._note_done(c))  # type: ignore[misc]
                 pending[check.id] = future
@@ -174,9 +174,9 @@ class CheckRun:
                     self._sink.add(
                         Unfinished(
                             reason=reason,
-                            checks=tuple(labels[c] for c in unfinished),
+                            checks=tuple(planned[c].label for c in unfinished),
                             services=tuple(
-                                c.split(":", 1)[1] for c in unfinished if c.startswith("service:")
+                                s for c in unfinished if (s := planned[c].service) is not None
                             ),
                         )
                     )
