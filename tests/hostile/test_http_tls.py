@@ -186,8 +186,10 @@ def test_tls_handshakes_against_a_hostile_server(
                 record = tls.control_handshake(ctx, trust, "127.0.0.1", server.port)
                 failure = record.failure
             elif probe == "real":
-                record = tls.real_name_handshake(ctx, trust, "127.0.0.1", server.port, "x.test")
-                failure = record.failure
+                verified = tls.real_name_connection(ctx, trust, "127.0.0.1", server.port, "x.test")
+                if verified.sock is not None:
+                    verified.sock.close()
+                failure = verified.record.failure
             else:
                 failure = fetch(ctx, server.url, "127.0.0.1", ssl_context=trust.public).failure
             took = time.monotonic() - started

@@ -239,33 +239,6 @@ class VerifiedHandshake:
     trusted_by: str | None = None  # "public" (certifi + ca_file) | "system" (the OS store)
 
 
-def real_name_handshake(
-    ctx: ProbeContext,
-    trust: TrustStores,
-    address: str,
-    port: int,
-    server_name: str,
-    *,
-    since_real_name_probe_s: float | None = None,
-    previous_real_name: str | None = None,
-) -> TlsHandshake:
-    """The handshake with the service's own name, verified; on a certificate problem, the
-    OS store's opinion and the certificate's fields from separate handshakes."""
-    verified = real_name_connection(
-        ctx,
-        trust,
-        address,
-        port,
-        server_name,
-        since_real_name_probe_s=since_real_name_probe_s,
-        previous_real_name=previous_real_name,
-    )
-    if verified.sock is not None:
-        with contextlib.suppress(OSError):
-            verified.sock.close()
-    return verified.record
-
-
 def real_name_connection(
     ctx: ProbeContext,
     trust: TrustStores,
@@ -277,10 +250,12 @@ def real_name_connection(
     previous_real_name: str | None = None,
     sock: socket.socket | None = None,
 ) -> VerifiedHandshake:
-    """``real_name_handshake``, keeping the connection whose certificate was trusted open,
-    so the request goes out on it (one round trip instead of three: no second connect
-    and handshake). ``sock``: a connection to the address made for the first handshake
-    (the caller opened it while the innocuous control ran)."""
+    """The handshake with the service's own name, verified; on a certificate problem, the
+    OS store's opinion and the certificate's fields from separate handshakes that send no
+    data. The connection whose certificate was trusted stays open, so the request goes out
+    on it (one round trip instead of three: no second connect and handshake). ``sock``: a
+    connection to the address made for the first handshake (the caller opened it while
+    the innocuous control ran)."""
     started_s = ctx.elapsed_s()
     first = _handshake(ctx, trust.public, address, port, server_name, sock, keep=True)
     verify = "ok" if first.failure is None else _VERIFY_NAMES.get(first.failure, "not_checked")

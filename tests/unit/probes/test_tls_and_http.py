@@ -13,7 +13,8 @@ import pytest
 from clearsight.probes import failures
 from clearsight.probes.context import ProbeContext
 from clearsight.probes.http import fetch
-from clearsight.probes.tls import TrustStores, control_handshake, real_name_handshake
+from clearsight.probes.records import TlsHandshake
+from clearsight.probes.tls import TrustStores, control_handshake, real_name_connection
 
 from .loopback_servers import Pki, hold, http_server, make_pki, raw_tcp_server, read_some, reset
 
@@ -27,6 +28,16 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 
 def _ctx(timeout: float = 1.0) -> ProbeContext:
     return ProbeContext(timeout_s=timeout, deadline=time.monotonic() + 30)
+
+
+def real_name_handshake(
+    ctx: ProbeContext, trust: TrustStores, address: str, port: int, name: str
+) -> TlsHandshake:
+    """The real-name handshake's record (its verified connection closed)."""
+    verified = real_name_connection(ctx, trust, address, port, name)
+    if verified.sock is not None:
+        verified.sock.close()
+    return verified.record
 
 
 class _Hello(http.server.BaseHTTPRequestHandler):
