@@ -26,10 +26,10 @@ from urllib.parse import urlsplit
 
 import dns.message
 
-from clearsight import __version__
 from clearsight.probes import failures, tcp
 from clearsight.probes.context import ProbeContext, elapsed_ms, probe_failure
 from clearsight.probes.dns_udp import failure_of, parse_reply
+from clearsight.probes.http import USER_AGENT
 from clearsight.probes.records import DohQuery
 
 MAX_DOH_BYTES = 65535  # the largest DNS message
@@ -93,20 +93,16 @@ def answer_record(
         started_s=started_s,
     )
     if status != 200:
-        return _with(base, failure=failures.DOH_HTTP_ERROR)
+        return dataclasses.replace(base, failure=failures.DOH_HTTP_ERROR)
     parsed = parse_reply(body, message, bootstrap, 0.0)
     if not parsed.usable:
-        return _with(base, failure=failures.DNS_MALFORMED)
+        return dataclasses.replace(base, failure=failures.DNS_MALFORMED)
     reply = parsed.reply
     # The same reading of the rcode as for plain DNS: FORMERR or NOTIMP from a reference
     # is a broken answer, not a refusal.
     failure = failure_of(reply, qtype)
     addresses = reply.addresses if failure is None else ()  # no answer beside an error rcode
-    return _with(base, addresses=addresses, rcode=reply.rcode, failure=failure)
-
-
-def _with(base: DohQuery, **changes: Any) -> DohQuery:
-    return dataclasses.replace(base, **changes)
+    return dataclasses.replace(base, addresses=addresses, rcode=reply.rcode, failure=failure)
 
 
 def doh_queries(
@@ -146,13 +142,17 @@ def doh_queries(
         return _failed(
             resolver, url, bootstrap, questions[:1], questions, failure, started_s, start
         )
-    with tls_sock:
-        return _ask(ctx, tls_sock, resolver, url, bootstrap, list(questions), started_s, start)
+    # The buffered reader holds the connection open until it is closed too.
+    with tls_sock, tls_sock.makefile("rb") as reader:
+        return _ask(
+            ctx, tls_sock, reader, resolver, url, bootstrap, list(questions), started_s, start
+        )
 
 
 def _ask(
     ctx: ProbeContext,
     sock: ssl.SSLSocket,
+    reader: IO[bytes],
     resolver: str,
     url: str,
     bootstrap: str,
@@ -161,7 +161,6 @@ def _ask(
     start: float,
 ) -> DohBatch:
     host = urlsplit(url).netloc.rsplit("@", 1)[-1]
-    reader = sock.makefile("rb")
     records: list[DohQuery] = []
     while questions:
         window = questions[:PIPELINE]
@@ -171,8 +170,7 @@ def _ask(
             target, message = request_target(url, name, qtype)
             messages.append(message)
             wire += (
-                f"GET {target} HTTP/1.1\r\nHost: {host}\r\n"
-                f"User-Agent: Clearsight/{__version__}\r\n"
+                f"GET {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: {USER_AGENT}\r\n"
                 "Accept: application/dns-message\r\n\r\n"
             ).encode("ascii")
         deadline = ctx.op_deadline()
