@@ -16,6 +16,7 @@ from clearsight.probes import failures
 from clearsight.probes.context import ProbeContext
 from clearsight.probes.dns_udp import PendingQuery, UdpDnsClient
 from clearsight.probes.records import DnsQuery
+from clearsight.probes.tcp import family_of
 
 
 def is_ip(text: str) -> bool:
@@ -24,10 +25,6 @@ def is_ip(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def family(address: str) -> str:
-    return "ipv6" if ":" in address else "ipv4"
 
 
 class SystemResolver:
@@ -77,7 +74,7 @@ class SystemResolver:
         """The first usable answer, as soon as it is known: (addresses, failure)."""
         if is_ip(name):
             wanted = "ipv6" if qtype == "AAAA" else "ipv4"
-            return ((name,) if family(name) == wanted else ()), None
+            return ((name,) if family_of(name) == wanted else ()), None
         query = self.query(name, qtype)
         if query is None:
             return (), failures.NO_RESOLVER
@@ -93,4 +90,4 @@ class SystemResolver:
         return v4, v6, (None if v4 or v6 else (fail4 or fail6))
 
 
-__all__ = ["SystemResolver", "family", "is_ip"]
+__all__ = ["SystemResolver", "is_ip"]

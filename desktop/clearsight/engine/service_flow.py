@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from clearsight.engine.lookups import family, is_ip
+from clearsight.engine.lookups import is_ip
 from clearsight.engine.shared import Shared
 from clearsight.probes import failures, tcp, tls
 from clearsight.probes.http import fetch
@@ -35,9 +35,9 @@ class _Requests:
 
     def claim(self, address: str) -> bool:
         with self.lock:
-            if family(address) in self.families:
+            if tcp.family_of(address) in self.families:
                 return False
-            self.families.add(family(address))
+            self.families.add(tcp.family_of(address))
             return True
 
 
