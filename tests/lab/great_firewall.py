@@ -28,7 +28,6 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from clearsight.profile.loader import load_default_profile
-from clearsight.profile.model import Profile
 from tests.lab.lab import (
     FOREIGN_RESOLVER_V4,
     SYSTEM_RESOLVER_V4,
@@ -69,7 +68,7 @@ REFUSES_THE_COUNTRY = frozenset({"chatgpt", "claude"})
 # ranges): here, the stand-ins' own addresses of these services.
 FORGED_POOL_OWNERS = ("facebook", "x", "dropbox")
 # Google's names share a few front-end addresses, as the real ones do.
-SHARED_ADDRESS_GROUPS = {"google": 3}
+GOOGLE_FRONT_ENDS = 3
 
 
 def stand_in(host: str) -> str:
@@ -104,11 +103,7 @@ class GreatFirewall:
 
     lab: Lab
     profile_path: Path
-    default: Profile
     expected: dict[str, str]  # service id -> verdict
-
-    def services(self) -> list[str]:
-        return [s.id for s in self.default.services]
 
 
 def build(lab: Lab, *, timeout_s: float = 5.0, deadline_s: float | None = None) -> GreatFirewall:
@@ -116,23 +111,22 @@ def build(lab: Lab, *, timeout_s: float = 5.0, deadline_s: float | None = None) 
     profile. ``deadline_s`` defaults to the default profile's own."""
     default = load_default_profile()
     sites: dict[str, Site] = {}  # real host -> stand-in site
-    shared: dict[str, list[Site]] = {}
+    google: list[Site] = []  # the front ends Google's names share
     for service in default.services:
         for host in service.hosts:
             if host in sites:
                 continue
-            group = next((g for g in SHARED_ADDRESS_GROUPS if g in host.split(".")), None)
-            anchors = shared.setdefault(group, []) if group else None
-            if anchors is not None and len(anchors) >= SHARED_ADDRESS_GROUPS[group or ""]:
-                anchor = anchors[len(sites) % len(anchors)]
-                sites[host] = lab.add_site(stand_in(host), same_address_as=anchor)
+            is_google = "google" in host.split(".")
+            if is_google and len(google) == GOOGLE_FRONT_ENDS:
+                front_end = google[len(sites) % GOOGLE_FRONT_ENDS]
+                sites[host] = lab.add_site(stand_in(host), same_address_as=front_end)
                 continue
             behaviour: dict[str, Any] = {}
             if service.id in REFUSES_THE_COUNTRY:
                 behaviour = {"status": 403, "region_blocked": True}
             sites[host] = lab.add_site(stand_in(host), **behaviour)
-            if anchors is not None:
-                anchors.append(sites[host])
+            if is_google:
+                google.append(sites[host])
     captive = []
     for spec in default.captive_checks:
         parts = urlsplit(spec.url)
@@ -238,4 +232,4 @@ def build(lab: Lab, *, timeout_s: float = 5.0, deadline_s: float | None = None) 
     path = lab.workdir / "great-firewall.clearsight"
     path.write_text(toml_dumps(data), encoding="utf-8")
     expected = {s.id: expected_verdict(s.id, s.domestic) for s in default.services}
-    return GreatFirewall(lab, path, default, expected)
+    return GreatFirewall(lab, path, expected)
