@@ -150,8 +150,7 @@ class CheckRun:
             shared = self._shared(ctx, pool, dns_client)
             self._sink.add(_plan_record(shared))
             runners = _Runners(shared)
-            if any(c.kind == "dns" for c in checks):
-                runners.context.send_dns()
+            runners.context.send_dns()  # before any check competes with it (see there)
             self._total = len(checks)
             for check in checks:
                 planned[check.id] = check
