@@ -129,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ref", default="HEAD", help="what to clone (default: HEAD)")
     parser.add_argument("--log", type=Path, default=WORKDIR / "ci.log")
     parser.add_argument("--keep", action="store_true", help="leave the chroot's folder")
+    parser.add_argument(
+        "--command",
+        default=".ci/run",
+        help="what to run in the clone instead of .ci/run (to retry a few tests quickly)",
+    )
     args = parser.parse_args(argv)
     if os.geteuid() != 0:
         print("fresh-check needs root (debootstrap, chroot, network namespaces)", file=sys.stderr)
@@ -160,8 +165,8 @@ def main(argv: list[str] | None = None) -> int:
         chroot.run(["update-ca-certificates"], timeout=120)
         head = _clone(args.ref, chroot.path / "root" / "clearsight")
         prepared = time.monotonic() - started
-        print(f"fresh-check: clean Debian 12 ready in {prepared:.0f} s; running .ci/run on {head}")
-        command = ["/bin/bash", "-c", "cd /root/clearsight && .ci/run"]
+        print(f"fresh-check: clean Debian 12 ready in {prepared:.0f} s; {args.command} on {head}")
+        command = ["/bin/bash", "-c", f"cd /root/clearsight && {args.command}"]
         status = _run_streaming(chroot.argv(command, _ci_environment()), args.log, CI_TIMEOUT_S)
     except ChrootError as error:
         print(f"fresh-check: {error}", file=sys.stderr)
@@ -173,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             chroot.close()
     minutes = (time.monotonic() - started) / 60
     verdict = "passed" if status == 0 else f"FAILED (exit {status})"
-    print(f"fresh-check: .ci/run {verdict} on a clean Debian 12 in {minutes:.1f} min")
+    print(f"fresh-check: {args.command} {verdict} on a clean Debian 12 in {minutes:.1f} min")
     print(f"fresh-check: log in {args.log}")
     return status
 
