@@ -8,9 +8,9 @@ Every ```toml block in the guide is preceded by an HTML comment that says what i
 * ``<!-- profile: error -->``: a whole, broken profile; the ```text block right after it
   is the exact message Clearsight gives for it.
 
-``files: a.pem, b.pem`` after the kind (``<!-- profile: complete, files: acme-root.pem
+``files: a.pem, b.pem`` after the kind (``<!-- profile: complete, files: nordwind-root.pem
 -->``) puts a real PEM certificate with each name beside the profile. Each block is saved as
-``acme.clearsight`` in a folder of its own; the guide shows that folder as
+``nordwind.clearsight`` in a folder of its own; the guide shows that folder as
 ``/home/it/profiles``.
 
 Beside the examples, each reference table is preceded by ``<!-- keys: TABLE -->``; its
@@ -121,7 +121,7 @@ EXAMPLES = examples()
 def root_certificate_pem() -> bytes:
     """A real (self-signed) root certificate in PEM, as a company would hand out."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Acme Root CA (test)")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Nordwind Root CA (test)")])
     now = dt.datetime.now(dt.UTC)
     certificate = (
         x509.CertificateBuilder()
@@ -138,13 +138,13 @@ def root_certificate_pem() -> bytes:
 
 
 def _load(folder: Path, example: Example, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Save ``text`` as acme.clearsight in ``folder`` and load it as `clearsight run` does."""
-    (folder / "acme.clearsight").write_text(text, encoding="utf-8")
+    """Save ``text`` as nordwind.clearsight in ``folder`` and load it as `clearsight run` does."""
+    (folder / "nordwind.clearsight").write_text(text, encoding="utf-8")
     for name in example.files:
         (folder / name).write_bytes(root_certificate_pem())
     monkeypatch.chdir(folder)
-    profile = load_profile("acme.clearsight")
-    check_ca_file(profile, "acme.clearsight")
+    profile = load_profile("nordwind.clearsight")
+    check_ca_file(profile, "nordwind.clearsight")
 
 
 def test_the_guide_has_examples_of_every_kind() -> None:
@@ -198,22 +198,22 @@ def test_every_error_example_gives_the_message_the_guide_shows(
 def test_the_office_example_says_what_the_guide_says_it_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    office = next(e for e in EXAMPLES if "Acme Shanghai office: added to" in e.toml)
+    office = next(e for e in EXAMPLES if "Nordwind Shanghai office: added to" in e.toml)
     _load(tmp_path, office, office.toml, monkeypatch)
-    profile = load_profile(tmp_path / "acme.clearsight")
-    assert profile.support_contact == "it-help@acme.example, WeChat: acme-it"
-    assert profile.settings.ca_file == (tmp_path / "acme-root.pem").resolve()
+    profile = load_profile(tmp_path / "nordwind.clearsight")
+    assert profile.support_contact == "it-help@nordwind.example, WeChat: nordwind-it"
+    assert profile.settings.ca_file == (tmp_path / "nordwind-root.pem").resolve()
     assert profile.vpn.expected is True
     assert [e.protocol for e in profile.vpn.endpoints] == ["openvpn-udp", "https"]
-    assert "Acme office DNS" in [r.name for r in profile.resolvers]
+    assert "Nordwind office DNS" in [r.name for r in profile.resolvers]
     # Laid over the built-in profile: its services stay, Microsoft 365 is replaced in place.
     default_ids = [s.id for s in loader.load_default_profile().services]
     ids = [s.id for s in profile.services]
     assert ids[: len(default_ids)] == default_ids
-    assert ids[len(default_ids) :] == ["acme-wiki", "acme-hr", "acme-china-site"]
+    assert ids[len(default_ids) :] == ["nordwind-wiki", "nordwind-hr", "nordwind-china-site"]
     replaced = profile.service("microsoft-365")
     assert replaced is not None and replaced.name == "Outlook and Teams"
-    assert profile.service("acme-china-site").domestic  # type: ignore[union-attr]
+    assert profile.service("nordwind-china-site").domestic  # type: ignore[union-attr]
 
 
 # The tables of a profile; every other top-level key is a single value.
