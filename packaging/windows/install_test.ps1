@@ -21,6 +21,8 @@ $ErrorActionPreference = 'Stop'
 Set-StrictMode -Version Latest
 
 $Root = (Resolve-Path (Join-Path $PSScriptRoot '..\..')).Path
+# The runner's Python (setup-python puts it on this process's PATH, not the registry's).
+$Python = (Get-Command python -CommandType Application | Select-Object -First 1).Source
 $Setup = (Resolve-Path $Setup).Path
 $App = Join-Path $env:LOCALAPPDATA 'Programs\Clearsight'
 $StartMenu = Join-Path $env:APPDATA 'Microsoft\Windows\Start Menu\Programs\Clearsight.lnk'
@@ -75,12 +77,20 @@ foreach ($ext in '.toml', '.json') {
 if ((Get-AppPathCount) -ne 1) { throw "$App is on the user's PATH $(Get-AppPathCount) times, not once" }
 Write-Host "ok: installed in $App; associations, Start menu entry, PATH entry"
 
-# 3. a new shell finds the command line through PATH
+# 3. a new shell finds the command line through PATH (read again from the registry, as a
+# terminal opened after the install does)
+$pathOfThisShell = $env:Path
 $env:Path = [Environment]::GetEnvironmentVariable('Path', 'Machine') + ';' + (Get-UserPath)
-$found = (Get-Command clearsight -CommandType Application -ErrorAction Stop | Select-Object -First 1).Source
-if ($found -ne (Join-Path $App 'clearsight.exe')) { throw "clearsight on PATH is $found" }
-$version = (& clearsight --version | Out-String).Trim()
-if ($LASTEXITCODE -ne 0) { throw "clearsight --version exited $LASTEXITCODE" }
+try {
+    $found = (Get-Command clearsight -CommandType Application -ErrorAction Stop |
+        Select-Object -First 1).Source
+    if ($found -ne (Join-Path $App 'clearsight.exe')) { throw "clearsight on PATH is $found" }
+    $version = (& clearsight --version | Out-String).Trim()
+    if ($LASTEXITCODE -ne 0) { throw "clearsight --version exited $LASTEXITCODE" }
+}
+finally {
+    $env:Path = $pathOfThisShell
+}
 Write-Host "ok: a new shell runs $found -> $version"
 
 # 4. an upgrade in place clears the old bundle
@@ -92,7 +102,7 @@ if ((Get-AppPathCount) -ne 1) { throw "after the upgrade $App is on PATH $(Get-A
 Write-Host 'ok: an upgrade removes the old bundle and keeps one PATH entry'
 
 # 5. the installed app
-& python (Join-Path $Root 'packaging\smoke_test.py') (Join-Path $App 'clearsight.exe') `
+& $Python (Join-Path $Root 'packaging\smoke_test.py') (Join-Path $App 'clearsight.exe') `
     --gui-executable (Join-Path $App 'clearsightw.exe') --gui-platform windows `
     --open-with-association
 if ($LASTEXITCODE -ne 0) { throw 'smoke test of the installed app failed' }
