@@ -71,12 +71,13 @@ types: venv
 # The installers' workflows run only on GitHub's Windows and macOS runners: checked here before
 # they are pushed. GitHub's workflow schema; zizmor's audits (unpinned actions, permissions,
 # template injection, persisted credentials, secrets outside an environment; --offline: no
-# GitHub API); shellcheck of the macOS scripts. tests/installers checks what the schema
-# cannot (every action pinned, signing after testing, both Mac processors, ...).
+# GitHub API); shellcheck of the macOS scripts; tests/installers for what those cannot see
+# (every action pinned to a commit, signing after testing, both Mac processors, ...).
 workflows: venv
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 	$(BIN)/zizmor --offline --persona auditor .github/workflows
 	$(BIN)/shellcheck packaging/macos/*.sh
+	$(BIN)/pytest tests/installers -q -p no:cacheprovider
 
 check: lint types workflows
 
