@@ -7,8 +7,8 @@ DEBS := $(PYTHON) packaging/debian/packages.py
 # Root needs nothing; anyone else reaches root through sudo where it exists.
 SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo 2>/dev/null))
 
-.PHONY: run test check lint types unit lab app-deps system-deps build-deps venv bench clean \
-	bundle deb deb-test bench-bundle fresh-check
+.PHONY: run test check lint types workflows unit lab app-deps system-deps build-deps venv bench \
+	clean bundle deb deb-test bench-bundle fresh-check
 
 # The venv needs Debian's python3-venv first (an order-only prerequisite: installing a
 # package never rebuilds the venv).
@@ -68,7 +68,18 @@ lint: venv
 types: venv
 	$(BIN)/mypy
 
-check: lint types
+# The installers' workflows run only on GitHub's Windows and macOS runners: checked here before
+# they are pushed. GitHub's workflow schema; zizmor's audits (unpinned actions, permissions,
+# template injection, persisted credentials, secrets outside an environment; --offline: no
+# GitHub API); shellcheck of the macOS scripts; tests/installers for what those cannot see
+# (every action pinned to a commit, signing after testing, both Mac processors, ...).
+workflows: venv
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --persona auditor .github/workflows
+	$(BIN)/shellcheck packaging/macos/*.sh
+	$(BIN)/pytest tests/installers -q -p no:cacheprovider
+
+check: lint types workflows
 
 unit: venv
 	$(BIN)/pytest tests/unit -q

@@ -10,6 +10,7 @@ is asked for.
 from __future__ import annotations
 
 import os
+import sys
 from html import escape
 from typing import Any
 
@@ -78,7 +79,12 @@ def e(value: object) -> str:
 
 def render_pdf(report: dict[str, Any]) -> bytes:
     """The report as PDF bytes (A4)."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if sys.platform != "win32":
+        # No screen is needed (a server, a terminal over SSH). Not on Windows: there Qt's
+        # offscreen plugin reads fonts only from Qt's own lib/fonts folder, which the wheels
+        # do not ship (qoffscreenintegration.cpp: QFreeTypeFontDatabase), so the PDF would
+        # have no text; the native plugin uses the system's fonts and opens no window.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
         from PySide6.QtGui import (
