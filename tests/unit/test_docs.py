@@ -191,6 +191,8 @@ def anchors(path: Path) -> set[str]:
 
 
 LINKED = [*DOCUMENTS, REPO / "README.md"]
+# Pages of the repository on GitHub (github.com/OWNER/REPO/<page>) a relative link may reach.
+GITHUB_PAGES = ("releases", "issues", "actions", "pulls")
 
 
 @pytest.mark.parametrize("path", LINKED, ids=lambda p: p.name)
@@ -201,6 +203,12 @@ def test_every_relative_link_and_anchor_resolves(path: Path) -> None:
             continue  # https://…, mailto:
         file_part, _, anchor = target.partition("#")
         linked = (path.parent / file_part).resolve() if file_part else path
+        if not linked.is_relative_to(REPO):
+            # Above the repository: the hosting site's own pages, the way GitHub resolves a
+            # README link such as ../../releases/latest. Only those pages may be named.
+            site_page = linked.relative_to(REPO.parents[1]).parts[0]
+            assert site_page in GITHUB_PAGES, f"{path.name}: {target}"
+            continue
         assert linked.exists(), f"{path.name}: {target}"
         if anchor and linked.suffix == ".md":
             assert anchor in anchors(linked), f"{path.name}: {target}"
