@@ -423,7 +423,7 @@ def _empty_section_row(texts: Catalog, section: str, running: bool, status: str)
 
 # --------------------------------------------------------------------------- evidence
 def layers_text(texts: Catalog, layers: object) -> str:
-    """ "Name lookup: Works · Connection: Failed (timeout) · …" for a service's layers."""
+    """ "Name lookup: Works · Connection: Failed (no answer) · …" for a service's layers."""
     if not isinstance(layers, dict):
         return ""
     parts: list[str] = []
@@ -431,13 +431,15 @@ def layers_text(texts: Catalog, layers: object) -> str:
         data = layers.get(layer)
         if not isinstance(data, dict):
             continue
-        status = str(data.get("status") or "not_run")
-        text = (
-            f"{texts.layer_label(layer)}{texts.ui('label_colon')}{texts.layer_status_label(status)}"
-        )
-        if data.get("failure"):
-            text += f" ({data['failure']})"
-        parts.append(text)
+        label = texts.layer_label(layer)
+        status = texts.layer_status_label(str(data.get("status") or "not_run"))
+        failure = data.get("failure")
+        if failure:
+            parts.append(
+                texts.ui("layer_line_failure", layer=label, status=status, failure=failure)
+            )
+        else:
+            parts.append(texts.ui("layer_line", layer=label, status=status))
     return texts.ui("meta_separator").join(parts)
 
 

@@ -404,9 +404,7 @@ def _environment(report: dict[str, Any], texts: Catalog) -> list[tuple[str, str]
     country = network.get("exit_country")
     public_value = _text(public) if public else texts.ui("unknown")
     if country:
-        public_value += " · " + texts.ui(
-            "exit_country", country=texts.value("country", str(country))
-        )
+        public_value += " · " + texts.ui("exit_country", country=str(country))
     rows.append((texts.ui("env_public"), public_value))
     vpn = as_dict(report.get("vpn"))
     if vpn.get("state") == "not_passing":
