@@ -238,6 +238,8 @@ def _run(args: argparse.Namespace) -> int:
         finished_at=now_iso(result.finished_at),
         duration_s=result.duration_s,
         outcome=result.outcome,
+        names=profile.names_by_language(),
+        service_names=profile.service_names_by_language(),
     )
     report = build_report(result.observations, meta, language=language, redact=not args.no_redact)
     code = _deliver(report, args, quiet=args.quiet)

@@ -357,6 +357,14 @@ class Catalog:
         """A plain word for a finding severity (info, warning, problem)."""
         return self._label("severity_", severity)
 
+    def group(self, name: str) -> str:
+        """A service group in this language: the built-in profile's groups have words in
+        ``[ui]`` (``group_<slug>``: "Email & office" -> ``group_email_office``); any other
+        group is shown as its profile writes it."""
+        slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        words = self.raw("ui", f"group_{slug}") if slug else None
+        return words if words is not None else clean_value(name)
+
     def value(self, table: str, code: str) -> str:
         """Plain words for a code-like value (``value("reason", "deadline")``), else the code.
         The tables "country" and "failure" are :meth:`country` and :meth:`failure`."""

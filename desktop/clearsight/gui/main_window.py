@@ -333,7 +333,7 @@ class MainWindow(QMainWindow):
         if not self.load_profile(path):
             return False
         self.statusBar().showMessage(
-            self.texts.ui("profile_loaded", name=self.profile.name if self.profile else ""), 8000
+            self.texts.ui("profile_loaded", name=self._profile_name()), 8000
         )
         if not self._profile_consented and self._ask_profile_consent():
             self.start_checks(consented=True)
@@ -437,7 +437,7 @@ class MainWindow(QMainWindow):
             return False
         skip = self.settings.skip_sensitive
         planned = tuple(
-            PlannedRow(s.id, s.name, s.group, s.domestic)
+            PlannedRow(s.id, s.name_in(self.texts.language), s.group, s.domestic)
             for s in profile.services
             if not (skip and s.sensitive)
         )
@@ -494,7 +494,9 @@ class MainWindow(QMainWindow):
         self._attach(session)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
-        self.step_label.setText(self.texts.ui("checking_again", service=service.name))
+        self.step_label.setText(
+            self.texts.ui("checking_again", service=service.name_in(self.texts.language))
+        )
         session.start()
         self._render()
         self._update_controls()
@@ -756,8 +758,12 @@ class MainWindow(QMainWindow):
         if self.state is not None and self.state.opened_from is not None:
             title += f" — {self.state.opened_from.name}"
         elif self.profile is not None and self.profile_path is not None:
-            title += f" — {self.profile.name}"
+            title += f" — {self._profile_name()}"
         self.setWindowTitle(title)
+
+    def _profile_name(self) -> str:
+        """The profile's name in the window's language ("" before one is loaded)."""
+        return self.profile.name_in(self.texts.language) if self.profile else ""
 
     def _request_render(self) -> None:
         if not self._render_timer.isActive():
@@ -768,7 +774,7 @@ class MainWindow(QMainWindow):
 
     def current_view(self) -> View:
         t = self.texts
-        profile_name = self.profile.name if self.profile else ""
+        profile_name = self._profile_name()
         if self.progress is not None:
             report = self.state.report if self.state is not None else None
             return build_view(t, report, self.progress, profile_name=profile_name)

@@ -11,7 +11,6 @@ checks unfinished, foreign services blocked) wait for the end.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -152,9 +151,7 @@ def finding_section(code: str) -> str:
 
 def group_title(texts: Catalog, group: str) -> str:
     """A group of the built-in profile in the user's language; other groups as written."""
-    slug = re.sub(r"[^a-z0-9]+", "_", group.lower()).strip("_")
-    translated = texts.raw("ui", f"group_{slug}")
-    return translated if translated is not None else group
+    return texts.group(group)
 
 
 # --------------------------------------------------------------------------- overview

@@ -39,6 +39,7 @@ from clearsight.profile.model import (
     DnsInjection,
     DohResolver,
     ExitCheckSpec,
+    Names,
     Profile,
     Resolver,
     Service,
@@ -261,6 +262,8 @@ def merge_profiles(default: Profile, own: Profile) -> Profile:
     return Profile(
         format=own.format,
         name=pick("name", own.name, default.name),
+        # The names in other languages go with the name they translate.
+        names=own.names if own_sets("name") else default.names,
         support_contact=pick("support_contact", own.support_contact, default.support_contact),
         country=pick("country", own.country, default.country),
         include_default=own.include_default,
@@ -499,6 +502,7 @@ def _describe(value: object) -> str:
 _TOP_KEYS: Final = (
     "format",
     "name",
+    "names",
     "support_contact",
     "country",
     "include_default",
@@ -517,7 +521,16 @@ _DOH_KEYS: Final = ("name", "url", "bootstrap")
 _INJECTION_KEYS: Final = ("probe_addresses", "names")
 _CAPTIVE_KEYS: Final = ("url", "expect_status", "expect_body")
 _EXIT_KEYS: Final = ("url",)
-_SERVICE_KEYS: Final = ("id", "name", "group", "urls", "domestic", "sensitive", "known_networks")
+_SERVICE_KEYS: Final = (
+    "id",
+    "name",
+    "names",
+    "group",
+    "urls",
+    "domestic",
+    "sensitive",
+    "known_networks",
+)
 _VPN_KEYS: Final = ("expected", "endpoints")
 _ENDPOINT_KEYS: Final = ("name", "host", "port", "protocol")
 _ARRAY_TABLES: Final = {"resolvers", "doh", "captive_checks", "services", "endpoints"}
@@ -782,6 +795,7 @@ class _Checker:
         standalone = not include_default
 
         name = self.string(raw, "name", ())
+        names = self.names(raw, ()) if "names" in raw else ()
         self.explicit.add("name")
         support_contact = None
         if "support_contact" in raw:
@@ -829,6 +843,7 @@ class _Checker:
             vpn=vpn,
             source=None,
             explicit_keys=frozenset(self.explicit),
+            names=names,
         )
 
     def settings(self, raw: dict[str, Any]) -> Settings:
@@ -1019,6 +1034,7 @@ class _Checker:
                     domestic=self.flag(entry, "domestic", path),
                     sensitive=self.flag(entry, "sensitive", path),
                     known_networks=networks,
+                    names=self.names(entry, path) if "names" in entry else (),
                 )
             )
         return tuple(out)
@@ -1051,6 +1067,13 @@ class _Checker:
                     )
                 endpoints.append(VpnEndpoint(name=name, host=host, port=port, protocol=protocol))
         return VpnSettings(expected=expected, endpoints=tuple(endpoints))
+
+    def names(self, raw: dict[str, Any], path: Key) -> Names:
+        """``names = { zh_CN = "…" }``: the name in other languages Clearsight speaks."""
+        table = self.table(raw, "names", path)
+        where: Key = (*path, "names")
+        self.check_keys(table, LANGUAGES, where)
+        return tuple((language, self.string(table, language, where)) for language in table)
 
     def unique_name(self, entry: dict[str, Any], path: Key, seen: dict[str, int], what: str) -> str:
         name = self.string(entry, "name", path)

@@ -10,7 +10,8 @@ import os
 import platform
 import stat
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from clearsight import APP_NAME, __version__
 from clearsight.diagnosis import Diagnosis, Finding, ServiceVerdict, diagnose
 from clearsight.diagnosis.vocabulary import UNCLEAR_CAUSES
-from clearsight.explanations import Catalog, catalog
+from clearsight.explanations import LANGUAGES, Catalog, catalog
 from clearsight.probes.records import (
     NetworkEnvironment,
     Observation,
@@ -39,6 +40,8 @@ from clearsight.report.view import as_dict
 SCHEMA = "clearsight-report/1"
 MAX_REPORT_BYTES = 50 * 1024 * 1024
 LAYER_ORDER = ("dns", "tcp", "tls", "http")
+# Params whose values are names of services: said in the report's language.
+SERVICE_NAME_PARAMS = frozenset({"service", "services", "blocked"})
 
 
 class ReportError(ValueError):
@@ -60,6 +63,11 @@ class RunMeta:
     # What an earlier redaction removed ((class, count), ...): kept when a redacted
     # report is rendered again, since its tokens no longer show the values.
     redactions: tuple[tuple[str, int], ...] = ()
+    # The profile's and its services' names by language (``names = { zh_CN = "…" }``;
+    # Profile.names_by_language and service_names_by_language): the report shows the one
+    # of its language and keeps them all, so it can be rendered again in another.
+    names: Mapping[str, str] = field(default_factory=dict)
+    service_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def platform_info() -> dict[str, str]:
@@ -102,10 +110,11 @@ def build_report(
     # A report redacted before stays redacted (its tokens cannot be undone).
     removed = merge_summaries([{"class": cls, "count": count} for cls, count in meta.redactions])
     platform_data = dict(meta.platform or platform_info())
-    profile_name = meta.profile_name
+    # The profile's name in every language (a user name in it is personal, in any language).
+    profile_names = {lang: meta.names.get(lang) or meta.profile_name for lang in LANGUAGES}
     if redact:
         options = redaction or RedactionOptions()
-        existing = [json.dumps([to_json(o) for o in observations]), profile_name]
+        existing = [json.dumps([to_json(o) for o in observations]), *profile_names.values()]
         redactor = collect(
             observations,
             options.identity or machine_identity(),
@@ -118,22 +127,26 @@ def build_report(
         observations = redactor.observations(observations)
         if redactor.tokens:
             diagnosis = diagnose(observations)
-        profile_name = redactor.text(profile_name)
+        profile_names = {lang: redactor.text(name) for lang, name in profile_names.items()}
         platform_data = {key: redactor.text(str(value)) for key, value in platform_data.items()}
         removed = merge_summaries(removed, redactor.summary())
+    texts = catalog(language)
     network = dict(diagnosis.network)
     for key, value in original.network.items():
         # Facts about an address's class (private egress, an IPv6 route) survive its token.
         if isinstance(value, bool):
             network[key] = value
-    texts = catalog(language)
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "report_id": report_id,
         "app": {"name": APP_NAME, "version": __version__},
         "diagnosis_version": diagnosis.version,
         "language": texts.language,
-        "profile": {"name": profile_name, "support_contact": meta.support_contact},
+        "profile": {
+            "name": profile_names[texts.language],
+            "names": profile_names,
+            "support_contact": meta.support_contact,
+        },
         "started_at": meta.started_at,
         "finished_at": meta.finished_at,
         "duration_s": meta.duration_s,
@@ -144,7 +157,10 @@ def build_report(
         "summary": {"status": diagnosis.status, "headline": "", "advice": []},
         "network": network,
         "vpn": _vpn_section(diagnosis, observations),
-        "services": [_service_data(service) for service in diagnosis.services],
+        "services": [
+            _service_data(service, meta.service_names.get(service.id), texts.language)
+            for service in diagnosis.services
+        ],
         "findings": [_finding_data(finding) for finding in diagnosis.findings],
         "observations": [to_json(o) for o in observations],
     }
@@ -152,10 +168,14 @@ def build_report(
     return report
 
 
-def _service_data(service: ServiceVerdict) -> dict[str, Any]:
+def _service_data(
+    service: ServiceVerdict, names: Mapping[str, str] | None, language: str
+) -> dict[str, Any]:
+    names = {lang: (names or {}).get(lang) or service.name for lang in LANGUAGES}
     return {
         "id": service.id,
-        "name": service.name,
+        "name": names[language],
+        "names": names,
         "group": service.group,
         "domestic": service.domestic,
         "path": service.path,
@@ -193,9 +213,12 @@ def _finding_data(finding: Finding) -> dict[str, Any]:
 
 def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) -> None:
     """The plain-language texts, rendered from the (redacted) params: a user name that
-    happens to be an ordinary word never rewrites the catalog's own words."""
+    happens to be an ordinary word never rewrites the catalog's own words. Services are
+    named in the report's language (谷歌地图, not Google Maps); the params keep the names
+    the profile wrote."""
+    shown = {v.name: s["name"] for v, s in zip(diagnosis.services, report["services"], strict=True)}
     for service, verdict in zip(report["services"], diagnosis.services, strict=True):
-        params = service["params"]
+        params = _named(service["params"], shown)
         verdict_texts = texts.verdict(verdict.verdict, params, verdict.reason)
         service["title"] = verdict_texts.title
         service["explanation"] = verdict_texts.explanation
@@ -205,14 +228,27 @@ def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) ->
         if isinstance(reason, str) and not endpoint.get("detail"):
             endpoint["detail"] = texts.value("vpn_proof", reason)
     for item in report["findings"]:
-        finding_texts = texts.finding(item["code"], item["params"])
+        finding_texts = texts.finding(item["code"], _named(item["params"], shown))
         item["title"] = finding_texts.title
         item["explanation"] = finding_texts.explanation
         item["advice"] = finding_texts.advice
-    summary_params = diagnosis.summary_params
+    summary_params = _named(diagnosis.summary_params, shown)
     cause = unclear_cause(diagnosis)
     report["summary"]["headline"] = texts.headline(diagnosis.status, summary_params, cause)
     report["summary"]["advice"] = _summary_advice(report, texts, summary_params, cause)
+
+
+def _named(params: Mapping[str, Any], shown: Mapping[str, str]) -> dict[str, Any]:
+    """The params with every service name as the report shows it."""
+
+    def name(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [name(item) for item in value]
+        return shown.get(value, value) if isinstance(value, str) else value
+
+    return {
+        key: name(value) if key in SERVICE_NAME_PARAMS else value for key, value in params.items()
+    }
 
 
 def unclear_cause(diagnosis: Diagnosis) -> str | None:
@@ -309,8 +345,15 @@ def meta_from_report(report: dict[str, Any]) -> RunMeta:
                 removed.append((cls, count))
         elif isinstance(item, str):  # reports before counts were kept: a list of classes
             removed.append((item, 1))
+    service_names = {
+        str(s.get("id")): _names(s.get("names"))
+        for s in report.get("services") or []
+        if isinstance(s, dict) and isinstance(s.get("id"), str)
+    }
     return RunMeta(
         profile_name=str(profile.get("name") or ""),
+        names=_names(profile.get("names")),
+        service_names={sid: names for sid, names in service_names.items() if names},
         support_contact=contact if isinstance(contact, str) else None,
         started_at=str(report.get("started_at") or ""),
         finished_at=str(report.get("finished_at") or ""),
@@ -324,6 +367,13 @@ def meta_from_report(report: dict[str, Any]) -> RunMeta:
         report_id=str(report["report_id"]) if isinstance(report.get("report_id"), str) else None,
         redactions=tuple(removed),
     )
+
+
+def _names(value: object) -> dict[str, str]:
+    """A saved ``names`` map ({language: name}); anything damaged is left out."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if k in LANGUAGES and isinstance(v, str) and v}
 
 
 def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:

@@ -295,6 +295,7 @@ def _row_total(timing: Timing | None) -> float:
 
 
 def _bar(timing: Timing, scale: float, row: ServiceRow, view: ReportView) -> str:
+    colon = view.ui("label_colon")  # full-width in Chinese, tooltips included
     rects: list[str] = []
     x = 0.0
     for step, ms in timing.steps:
@@ -302,11 +303,12 @@ def _bar(timing: Timing, scale: float, row: ServiceRow, view: ReportView) -> str
         css = "s-fail" if step in timing.failed_steps else f"s-{step}"
         rects.append(
             f'<rect class="{css}" x="{x:.2f}" y="0" width="{width:.2f}" height="10">'
-            f"<title>{e(view.texts.layer_label(step))}: {e(format_ms(ms, view.texts))}</title>"
+            f"<title>{e(view.texts.layer_label(step))}{e(colon)}{e(format_ms(ms, view.texts))}"
+            "</title>"
             "</rect>"
         )
         x += width
-    label = f"{row.name}: {_bar_label(timing, row, view)}"
+    label = f"{row.name}{colon}{_bar_label(timing, row, view)}"
     return (
         f'<svg viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label="{e(label)}">'
         + "".join(rects)

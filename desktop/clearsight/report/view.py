@@ -297,7 +297,7 @@ def build_view(report: dict[str, Any]) -> ReportView:
             ServiceRow(
                 id=_text(s.get("id")),
                 name=_text(s.get("name")),
-                group=_text(s.get("group")),
+                group=texts.group(_text(s.get("group"))) if s.get("group") else "",
                 domestic=bool(s.get("domestic")),
                 verdict=verdict,
                 tone=verdict_tone(verdict),

@@ -8,6 +8,7 @@ the window's runs of the built-in profile; each is rendered in every language.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import Callable, Iterator
@@ -17,6 +18,7 @@ from typing import Any
 from clearsight.explanations import catalog
 from clearsight.gui.view_model import build_view as window_view
 from clearsight.probes.records import Observation
+from clearsight.profile import load_default_profile
 from clearsight.report.build import build_report
 from clearsight.report.html import render_html
 from clearsight.report.pdf import print_html
@@ -45,8 +47,15 @@ def scenario_builders() -> dict[str, Builder]:
     return builders
 
 
+# The built-in profile's names in every language, as a run of it records them (services of
+# other scenarios keep the names they have).
+NAMED_META = dataclasses.replace(
+    META, service_names=load_default_profile().service_names_by_language()
+)
+
+
 def report_of(build: Builder, language: str) -> dict[str, Any]:
-    return build_report(build(), META, language=language)
+    return build_report(build(), NAMED_META, language=language)
 
 
 _TAG = re.compile(r"<[^>]+>")

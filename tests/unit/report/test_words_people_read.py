@@ -111,3 +111,28 @@ def test_every_evidence_field_and_param_has_a_label() -> None:
                 if not all(catalog(language).has("evidence", name) for language in LANGUAGES):
                     unlabelled.add(f"param {name}")
     assert sorted(unlabelled) == []
+
+
+# ASCII punctuation touching Chinese text (a colon, a bracket, a comma, a quote): a slip
+# in a template or in text put together by a renderer (a tooltip, a list, a heading).
+HALF_WIDTH = re.compile(rf"[{_CHINESE}“”‘’][,;:!?()\[\]\"']|[,;:!?()\[\]\"'][{_CHINESE}“”‘’]")
+
+
+@pytest.mark.parametrize(
+    ("text", "slips"),
+    [
+        ("域名解析: 85 毫秒", ["析:"]),
+        ("连接：失败（无响应）", []),
+        ("X (Twitter)（x.com）", [")（"]),
+        ("访问 Gmail 时", []),
+    ],
+)
+def test_the_check_finds_half_width_punctuation(text: str, slips: list[str]) -> None:
+    assert HALF_WIDTH.findall(text) == slips
+
+
+def test_chinese_texts_use_full_width_punctuation(scenario: str) -> None:
+    report = report_of(BUILDERS[scenario], "zh_CN")
+    for renderer, text in texts_people_read(report).items():
+        slips = [line for line in text.splitlines() if HALF_WIDTH.search(line)]
+        assert slips == [], f"{scenario}, {renderer}"
