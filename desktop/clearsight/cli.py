@@ -212,7 +212,8 @@ def _run(args: argparse.Namespace) -> int:
         profile = load_profile(args.profile)
         check_ca_file(profile, None if args.profile is None else str(args.profile))
     except ProfileError as exc:
-        print(str(exc), file=sys.stderr)
+        # The profile's own language setting is unknown here: --lang, else English.
+        print(exc.message(_language(args.lang, "en")), file=sys.stderr)
         return EXIT_USAGE
     language = _language(args.lang, profile.settings.language)
     interactive = sys.stderr.isatty() and not args.quiet
@@ -255,7 +256,7 @@ def _explain(args: argparse.Namespace) -> int:
     try:
         saved, observations = load_report(args.report)
     except ReportError as exc:
-        print(str(exc), file=sys.stderr)
+        print(exc.message(_language(args.lang, "en")), file=sys.stderr)
         return EXIT_USAGE
     language = _language(args.lang, str(saved.get("language") or "en"))
     report = build_report(

@@ -52,7 +52,7 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Final
@@ -106,6 +106,20 @@ class Texts:
     title: str
     explanation: str
     advice: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A catalog text not yet said in any language: ``[section] code`` with its params.
+
+    Code that is not about the network still has things to say (a profile's mistakes, a
+    report file that cannot be read); it builds a Phrase and whoever shows it says it in
+    the reader's language (:meth:`Catalog.say`). A param may be a Phrase itself ("must be
+    text in quotes, not *the number 3*")."""
+
+    section: str
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,6 +342,14 @@ class Catalog:
             return self.ui("unknown_advice")
         return self.render(template, params)
 
+    def say(self, phrase: Phrase) -> str:
+        """A Phrase in this language (English where this language lacks it; its code where
+        no catalog has it)."""
+        template = self.raw(phrase.section, phrase.code)
+        if template is None:
+            return clean_value(phrase.code)
+        return self.render(template, phrase.params)
+
     def ui(self, key: str, **params: object) -> str:
         """A generic string of the ``[ui]`` table; an unknown key renders as the key itself."""
         template = self.raw("ui", key)
@@ -465,6 +487,8 @@ class Catalog:
             return ""
         if isinstance(value, _Rendered):
             return str(value)
+        if isinstance(value, Phrase):
+            return self.say(value)
         if isinstance(value, bool):
             return self.ui("yes" if value else "no")
         if name in DURATION_PARAMS and isinstance(value, int | float) and math.isfinite(value):

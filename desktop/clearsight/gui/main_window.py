@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from clearsight.engine.events import ProgressEvent
 from clearsight.explanations import LANGUAGES, Catalog, catalog
+from clearsight.explanations.file_problems import FileError, file_problem, problem_message
 from clearsight.gui.background import run_in_background
 from clearsight.gui.results_view import ResultsPanel
 from clearsight.gui.session import (
@@ -307,7 +308,8 @@ class MainWindow(QMainWindow):
             # say so now, as the command line does.
             check_ca_file(profile)
         except ProfileError as exc:
-            self.show_problem(self.texts.ui("profile_error", problem=str(exc)))
+            problem = exc.message(self.texts.language)
+            self.show_problem(self.texts.ui("profile_error", problem=problem))
             return False
         self.profile = profile
         self.profile_path = path
@@ -600,7 +602,8 @@ class MainWindow(QMainWindow):
             self._update_controls()
 
         def failed(error: BaseException) -> None:
-            self.show_problem(self.texts.ui("report_error", problem=str(error)))
+            problem = error.message(self.texts.language) if isinstance(error, FileError) else error
+            self.show_problem(self.texts.ui("report_error", problem=str(problem)))
 
         run_in_background(op, shown, failed, owner=self)
 
@@ -622,7 +625,9 @@ class MainWindow(QMainWindow):
                 with path.open("rb") as handle:
                     head = handle.read(4096).lstrip()
             except OSError as exc:
-                self.show_problem(self.texts.ui("report_error", problem=f"{path}: {exc.strerror}"))
+                unreadable = file_problem("unreadable", detail=exc.strerror or str(exc))
+                problem = problem_message(str(path), unreadable, self.texts.language)
+                self.show_problem(self.texts.ui("report_error", problem=problem))
                 return
             if head.startswith((b"{", b"<")):
                 self.open_report(path)

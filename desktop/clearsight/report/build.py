@@ -19,7 +19,9 @@ from typing import Any
 from clearsight import APP_NAME, __version__
 from clearsight.diagnosis import Diagnosis, Finding, ServiceVerdict, diagnose
 from clearsight.diagnosis.vocabulary import UNCLEAR_CAUSES
-from clearsight.explanations import LANGUAGES, Catalog, catalog
+from clearsight.explanations import LANGUAGES, Catalog, Phrase, catalog
+from clearsight.explanations.file_problems import FileError
+from clearsight.explanations.file_problems import file_problem as _p
 from clearsight.probes.records import (
     NetworkEnvironment,
     Observation,
@@ -44,8 +46,12 @@ LAYER_ORDER = ("dns", "tcp", "tls", "http")
 SERVICE_NAME_PARAMS = frozenset({"service", "services", "blocked"})
 
 
-class ReportError(ValueError):
-    """A saved report that cannot be read (the message names the file and the problem)."""
+class ReportError(FileError, ValueError):
+    """A saved report that cannot be read: one sentence naming the file and the problem, in
+    any language (:meth:`message`); ``str()`` is the English."""
+
+    def __init__(self, path: Path, problem: Phrase) -> None:
+        super().__init__(str(path), problem)
 
 
 @dataclass(frozen=True)
@@ -381,29 +387,29 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ReportError(f"{path}: there is no such file") from None
+        raise ReportError(path, _p("no_such_file")) from None
     except ValueError:  # a NUL byte in the name
-        raise ReportError(f"{path}: this is not a valid file name") from None
+        raise ReportError(path, _p("bad_file_name")) from None
     except OSError as exc:
-        raise ReportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ReportError(path, _p("unreadable", detail=exc.strerror or str(exc))) from None
     if stat.S_ISDIR(st.st_mode):
-        raise ReportError(f"{path}: this is a folder, not a report")
+        raise ReportError(path, _p("report_is_folder"))
     if not stat.S_ISREG(st.st_mode):
         # a pipe or a device: reading it could block for ever or never end
-        raise ReportError(f"{path}: this is not a regular file")
+        raise ReportError(path, _p("not_regular"))
     if st.st_size > MAX_REPORT_BYTES:
-        raise ReportError(f"{path}: too large for a report ({st.st_size:,} bytes)")
+        raise ReportError(path, _p("report_too_large", size=f"{st.st_size:,}"))
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_REPORT_BYTES + 1)
     except OSError as exc:
-        raise ReportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ReportError(path, _p("unreadable", detail=exc.strerror or str(exc))) from None
     if len(raw) > MAX_REPORT_BYTES:  # it grew after the check
-        raise ReportError(f"{path}: too large for a report")
+        raise ReportError(path, _p("report_too_large", size=f"{len(raw):,}"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ReportError(f"{path}: not a Clearsight report (not UTF-8 text)") from None
+        raise ReportError(path, _p("report_not_utf8")) from None
     text = _embedded_json(text, path)
     try:
         data = json.loads(text)
@@ -411,30 +417,32 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
         # JSONDecodeError, a number of more than 4300 digits (ValueError), nesting deeper
         # than the parser's stack (RecursionError)
         if isinstance(exc, json.JSONDecodeError):
-            detail = f"line {exc.lineno}: {exc.msg}"
+            detail = _p("json_at_line", line=exc.lineno, message=exc.msg)
         elif isinstance(exc, RecursionError):
-            detail = "nested too deeply"
+            detail = _p("json_too_deep")
         else:
-            detail = "a number is too long"
-        raise ReportError(f"{path}: not a Clearsight report (invalid JSON: {detail})") from None
+            detail = _p("json_long_number")
+        raise ReportError(path, _p("report_bad_json", detail=detail)) from None
     if not isinstance(data, dict):
-        raise ReportError(f"{path}: not a Clearsight report (expected a JSON object)")
+        raise ReportError(path, _p("report_not_object"))
     schema = data.get("schema")
     if schema != SCHEMA:
-        shown = "no schema" if schema is None else f"schema {_short(schema)}"
-        raise ReportError(f"{path}: not a Clearsight report ({shown}, expected {SCHEMA!r})")
+        if schema is None:
+            raise ReportError(path, _p("report_no_schema", expected=SCHEMA))
+        raise ReportError(path, _p("report_other_schema", schema=_short(schema), expected=SCHEMA))
     items = data.get("observations")
     if not isinstance(items, list):
-        raise ReportError(f"{path}: the report holds no observations to diagnose")
+        raise ReportError(path, _p("report_no_observations"))
     observations: list[Observation] = []
     for index, item in enumerate(items):
         try:
             observations.append(observation_from_json(item))
         except (RecordFormatError, TypeError, ValueError) as exc:
-            raise ReportError(f"{path}: observation {index + 1} is damaged ({exc})") from None
+            damage = _p("report_damaged", number=index + 1, detail=str(exc))
+            raise ReportError(path, damage) from None
         problem = _impossible(observations[-1])
         if problem:
-            raise ReportError(f"{path}: observation {index + 1} is damaged ({problem})")
+            raise ReportError(path, _p("report_damaged", number=index + 1, detail=problem))
     return data, tuple(observations)
 
 
@@ -464,11 +472,11 @@ def _embedded_json(text: str, path: Path) -> str:
         return text
     start = text.find(EMBED_TAG)
     if start < 0:
-        raise ReportError(f"{path}: this HTML file holds no Clearsight report")
+        raise ReportError(path, _p("report_html_without_report"))
     body_start = start + len(EMBED_TAG)
     close = text.find("</script>", body_start)
     if close < 0:
-        raise ReportError(f"{path}: the report inside this HTML file is cut short")
+        raise ReportError(path, _p("report_html_cut_short"))
     return text[body_start:close]
 
 
