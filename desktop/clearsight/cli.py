@@ -177,11 +177,14 @@ def _language(requested: str | None, fallback: str) -> str:
 class _Progress:
     """One line on stderr, rewritten as checks finish (only on a terminal)."""
 
-    def __init__(self, stream: TextIO, language: str, enabled: bool) -> None:
+    def __init__(
+        self, stream: TextIO, language: str, enabled: bool, services: dict[str, str]
+    ) -> None:
         from clearsight.explanations import catalog
 
         self._stream = stream
         self._texts = catalog(language)
+        self._services = services  # id -> name in the language
         self._enabled = enabled
         self._lock = threading.Lock()
         self._width = 0
@@ -189,7 +192,8 @@ class _Progress:
     def __call__(self, event: Any) -> None:
         if not self._enabled or event.kind == "done":
             return
-        line = self._texts.ui("progress", current=event.label, done=event.done, total=event.total)
+        current = self._texts.check_label(event.check, event.label, self._services)
+        line = self._texts.ui("progress", current=current, done=event.done, total=event.total)
         columns = 79
         line = line[:columns]
         with self._lock:
@@ -217,7 +221,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     language = _language(args.lang, profile.settings.language)
     interactive = sys.stderr.isatty() and not args.quiet
-    progress = _Progress(sys.stderr, language, interactive)
+    names = {s.id: s.name_in(language) for s in profile.services}
+    progress = _Progress(sys.stderr, language, interactive, names)
     run = CheckRun(profile, skip_sensitive=args.skip_sensitive, on_event=progress)
     run.start()
     try:

@@ -379,6 +379,18 @@ class Catalog:
         """A plain word for a finding severity (info, warning, problem)."""
         return self._label("severity_", severity)
 
+    def check_label(
+        self, check_id: str, label: str, services: Mapping[str, str] | None = None
+    ) -> str:
+        """What the progress line calls a check: a service by its name in this language
+        (``services``: id -> name), the run's own checks in words (``ui.check_<kind>``:
+        "the clock", not "clock"), a VPN server by the name its profile gives it."""
+        kind, _, rest = check_id.partition(":")
+        if kind == "service":
+            return (services or {}).get(rest, label)
+        words = self.raw("ui", f"check_{kind}")
+        return words if words is not None else label
+
     def group(self, name: str) -> str:
         """A service group in this language: the built-in profile's groups have words in
         ``[ui]`` (``group_<slug>``: "Email & office" -> ``group_email_office``); any other

@@ -532,14 +532,16 @@ class MainWindow(QMainWindow):
             self.step_label.setText(self.texts.ui("stopping"))
         elif event.kind != "done":
             # The check the run is waiting for: the first one started and not finished.
-            waiting_for = next(
+            check, label = next(
                 (
-                    label
+                    (check, label)
                     for check, label in session.started_checks.items()
                     if check not in session.finished_checks
                 ),
-                event.label,
+                (event.check, event.label),
             )
+            services = {s.id: s.name_in(self.texts.language) for s in session.profile.services}
+            waiting_for = self.texts.check_label(check, label, services)
             self.step_label.setText(
                 self.texts.ui("progress", current=waiting_for, done=event.done, total=event.total)
             )

@@ -228,3 +228,25 @@ def test_a_failed_layer_says_what_went_wrong(failure: str, english: str, chinese
             failure=failure,
         )
         assert line == expected
+
+
+# --------------------------------------------------------------------------- progress
+@pytest.mark.parametrize(
+    ("check", "label", "english", "chinese"),
+    [
+        ("clock", "clock", "your computer's clock", "电脑时间"),
+        ("dns", "DNS", "the DNS servers", "DNS 服务器"),
+        ("doh", "DNS-over-HTTPS", "encrypted DNS", "加密 DNS"),
+        ("captive:0", "http://captive.example/generate_204", "for a login page", "有没有登录页面"),
+        ("service:baidu", "Baidu", "Baidu", "百度"),
+        ("service:other", "Other", "Other", "Other"),  # no name given: as written
+        ("vpn:0", "Office VPN", "Office VPN", "Office VPN"),
+    ],
+)
+def test_the_progress_line_names_checks_in_words(
+    check: str, label: str, english: str, chinese: str
+) -> None:
+    assert catalog("en").check_label(check, label, {"baidu": "Baidu"}) == english
+    assert catalog("zh_CN").check_label(check, label, {"baidu": "百度"}) == chinese
+    line = catalog("zh_CN").ui("progress", current=chinese, done=3, total=9)
+    assert line.startswith("正在检查") and "clock" not in line
