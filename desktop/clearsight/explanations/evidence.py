@@ -97,8 +97,9 @@ def finding_rows(texts: Catalog, params: Mapping[str, object]) -> list[Row]:
 def evidence_rows(texts: Catalog, value: object) -> list[Row]:
     """(labels from the top down, value) for every non-empty field: a list of plain values
     is one value joined as the language lists things, the items of a list of records are
-    numbered only when there are several."""
-    return _rows(texts, value, (), ())
+    numbered only when there are several. A service checked at one web address reads
+    without a "Web page ›" before every line, and says each fact once."""
+    return list(dict.fromkeys(_rows(texts, value, (), ())))
 
 
 def _rows(texts: Catalog, value: object, path: Path, fields: Path) -> list[Row]:
@@ -125,6 +126,8 @@ def _rows(texts: Catalog, value: object, path: Path, fields: Path) -> list[Row]:
             step = path
             if path and len(items) > 1:
                 step = (*path[:-1], texts.ui("numbered", label=path[-1], number=index))
+            elif len(fields) == 1:  # the one record of a top-level list: its fields stand alone
+                step = ()
             rows += _rows(texts, item, step, fields)
         return rows
     return [(path, value_text(texts, field, parent, value))]

@@ -17,6 +17,7 @@ import pytest
 from clearsight.explanations import LANGUAGES, catalog
 from clearsight.explanations.countries import cldr_version, country_name, country_names
 from clearsight.explanations.durations import in_units
+from clearsight.explanations.evidence import evidence_rows
 from clearsight.probes import failures
 
 REPO = Path(__file__).resolve().parents[3]
@@ -250,3 +251,69 @@ def test_the_progress_line_names_checks_in_words(
     assert catalog("zh_CN").check_label(check, label, {"baidu": "百度"}) == chinese
     line = catalog("zh_CN").ui("progress", current=chinese, done=3, total=9)
     assert line.startswith("正在检查") and "clock" not in line
+
+
+# --------------------------------------------------------------------------- evidence
+def _url(url: str, failure: str) -> dict[str, object]:
+    return {
+        "url": url,
+        "dns": {"status": "forged", "reason": "injected_on_path", "answers": ["192.0.2.1"]},
+        "addresses": [{"address": "192.0.2.1", "tcp": [{"failure": failure, "ms": 5000.0}]}],
+        "verdict": "dns_tampered",
+        "reason": "tcp_timeout",
+    }
+
+
+@pytest.mark.parametrize(
+    ("language", "rows"),
+    [
+        (
+            "en",
+            [
+                (("Host name",), "mail.example"),
+                (("Web address",), "https://mail.example/"),
+                (("Name lookup", "Result"), "forged"),
+                (("Name lookup", "Why"), "a fake answer was slipped in on the way"),
+                (("Name lookup", "Answer"), "192.0.2.1"),
+                (("Server address", "Address"), "192.0.2.1"),
+                (("Server address", "Connection attempt", "Error"), "no answer"),
+                (("Server address", "Connection attempt", "Time"), "5000 ms"),
+                (("Verdict",), "Forged address"),
+                (("Why",), "no answer when connecting"),
+                (("future_field",), "as it is"),
+            ],
+        ),
+        (
+            "zh_CN",
+            [
+                (("主机名",), "mail.example"),
+                (("网址",), "https://mail.example/"),
+                (("域名解析", "结果"), "被伪造"),
+                (("域名解析", "依据"), "途中被塞进了假回答"),
+                (("域名解析", "查到的地址"), "192.0.2.1"),
+                (("服务器地址", "地址"), "192.0.2.1"),
+                (("服务器地址", "连接尝试", "错误"), "无响应"),
+                (("服务器地址", "连接尝试", "用时"), "5000 毫秒"),
+                (("结论",), "地址被伪造"),
+                (("依据",), "连接时无响应"),
+                (("future_field",), "as it is"),
+            ],
+        ),
+    ],
+)
+def test_evidence_reads_in_words(language: str, rows: list[tuple[tuple[str, ...], str]]) -> None:
+    evidence = {
+        "host": "mail.example",
+        "urls": [_url("https://mail.example/", "timeout")],
+        "future_field": "as it is",
+    }
+    assert evidence_rows(catalog(language), evidence) == rows
+
+
+def test_several_web_addresses_are_numbered() -> None:
+    evidence = {"urls": [_url("https://a.example/", "timeout"), _url("https://b.example/", "eof")]}
+    rows = dict(evidence_rows(catalog("en"), evidence))
+    assert rows[("Web page 1", "Web address")] == "https://a.example/"
+    assert rows[("Web page 2", "Server address", "Connection attempt", "Error")] == (
+        "the connection was closed"
+    )
