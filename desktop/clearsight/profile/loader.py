@@ -54,7 +54,6 @@ __all__ = [
     "DEFAULT_PROFILE_SOURCE",
     "MAX_CA_FILE_BYTES",
     "MAX_FILE_BYTES",
-    "Phrase",
     "ProfileError",
     "check_ca_file",
     "load_default_profile",
