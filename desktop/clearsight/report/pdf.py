@@ -14,7 +14,7 @@ import sys
 from html import escape
 from typing import Any
 
-from clearsight.report.html import flatten_evidence
+from clearsight.explanations.evidence import evidence_rows
 from clearsight.report.view import ReportView, ServiceRow, build_view, format_ms
 
 A4_MM = (210.0, 297.0)
@@ -330,7 +330,7 @@ def _evidence(view: ReportView) -> list[str]:
         lines = "".join(
             f'<tr><td width="38%" class="mono muted">{e(" › ".join(path))}</td>'
             f'<td class="mono">{e(value)}</td></tr>'
-            for path, value in flatten_evidence(row.evidence)
+            for path, value in evidence_rows(view.texts, row.evidence)
         )
         out.append(f'<table width="100%" cellspacing="0" cellpadding="1">{lines}</table>')
     return out
