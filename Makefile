@@ -2,21 +2,17 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Debian packages the app itself needs from a source checkout: Python's venv module, and the
-# system libraries Qt loads for a window (PySide6's wheels carry Qt, not these), CJK fonts.
-APP_DEB_PACKAGES := python3-venv libegl1 libxkbcommon0 libxkbcommon-x11-0 libxcb-cursor0 \
-	libfontconfig1 libdbus-1-3 fonts-noto-cjk libxcb-icccm4 libxcb-keysyms1 libxcb-image0 \
-	libxcb-render-util0 libxcb-shape0 libxcb-randr0 libxcb-xkb1 libxcb-xinerama0
-# Debian packages the lab and GUI tests need besides (see tests/lab/README.md).
-DEB_PACKAGES := $(APP_DEB_PACKAGES) iptables dnsmasq-base openvpn wireguard-tools wireguard-go \
-	tinyproxy dnsutils faketime xvfb libnetfilter-queue-dev curl openssl iproute2 procps \
-	dpkg-dev binutils debootstrap xdotool desktop-file-utils
+# Debian packages, by purpose, from the one list (packaging/debian/packages.txt).
+DEBS := $(PYTHON) packaging/debian/packages.py
+# Root needs nothing; anyone else reaches root through sudo where it exists.
+SUDO := $(if $(filter 0,$(shell id -u)),,$(shell command -v sudo 2>/dev/null))
 
-.PHONY: run test check lint types unit lab app-deps system-deps venv bench clean bundle deb \
-	deb-test \
-	bench-bundle
+.PHONY: run test check lint types workflows unit lab app-deps system-deps build-deps venv bench \
+	clean bundle deb deb-test bench-bundle fresh-check
 
-$(BIN)/clearsight: pyproject.toml
+# The venv needs Debian's python3-venv first (an order-only prerequisite: installing a
+# package never rebuilds the venv).
+$(BIN)/clearsight: pyproject.toml | app-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
@@ -29,59 +25,96 @@ venv: $(BIN)/clearsight
 run: app-deps venv
 	$(BIN)/clearsight
 
-# Install the Debian packages in $(1) that are missing (on Debian/Ubuntu; elsewhere nothing).
+# Install the Debian packages of the purposes $(1) that are missing: as root, or through
+# sudo; without either, name them and stop. Where there is no dpkg, nothing happens.
 define install_debs
 	@command -v dpkg >/dev/null 2>&1 || exit 0; \
-	missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" != 0 ]; then echo "Missing Debian packages:$$missing (run as root: sudo make $(2))"; exit 1; fi; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-	fi
+	missing="$$($(DEBS) --missing $(1))"; \
+	[ -n "$$missing" ] || exit 0; \
+	if [ "$$(id -u)" != 0 ] && [ -z "$(SUDO)" ]; then \
+		echo "Missing Debian packages: $$missing"; \
+		echo "Install them as root: apt-get install $$missing"; exit 1; \
+	fi; \
+	echo "Installing Debian packages ($(1)): $$missing"; \
+	$(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends $$missing >/dev/null
 endef
 
+# What the app needs to run from this checkout.
 app-deps:
-	$(call install_debs,$(APP_DEB_PACKAGES),app-deps)
+	$(call install_debs,run)
 
+# What the whole test suite needs (it builds and tests the .deb too).
 system-deps:
-	$(call install_debs,$(DEB_PACKAGES),system-deps)
+	$(call install_debs,run test build)
+
+# What the bundle and the .deb need.
+build-deps:
+	$(call install_debs,run build)
+
+# Run $(1) as root (the lab needs it): directly as root, else through sudo, handing the files
+# the run leaves in the checkout back to you; without sudo it runs as you, and the lab tests
+# then say why they cannot run.
+define as_root
+	@if [ "$$(id -u)" = 0 ] || [ -z "$(SUDO)" ]; then $(1); else \
+		status=0; $(SUDO) $(1) || status=$$?; \
+		$(SUDO) chown -R "$$(id -u):$$(id -g)" .; exit $$status; fi
+endef
 
 lint: venv
-	$(BIN)/ruff check desktop tests benchmarks packaging
-	$(BIN)/ruff format --check desktop tests benchmarks packaging
+	$(BIN)/ruff check desktop tests benchmarks packaging scripts
+	$(BIN)/ruff format --check desktop tests benchmarks packaging scripts
 
 types: venv
 	$(BIN)/mypy
 
-check: lint types
+# The installers' workflows run only on GitHub's Windows and macOS runners: checked here before
+# they are pushed. GitHub's workflow schema; zizmor's audits (unpinned actions, permissions,
+# template injection, persisted credentials, secrets outside an environment; --offline: no
+# GitHub API); shellcheck of the macOS scripts; tests/installers for what those cannot see
+# (every action pinned to a commit, signing after testing, both Mac processors, ...).
+workflows: venv
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
+	$(BIN)/zizmor --offline --persona auditor .github/workflows
+	$(BIN)/shellcheck packaging/macos/*.sh
+	$(BIN)/pytest tests/installers -q -p no:cacheprovider
+
+check: lint types workflows
 
 unit: venv
 	$(BIN)/pytest tests/unit -q
 
-lab: venv system-deps
-	CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest tests/lab_selftest tests/lab_scenarios -q
+lab: system-deps venv
+	$(call as_root,env CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest tests/lab_selftest tests/lab_scenarios -q)
 
 # The whole suite. Lab tests need root; with CI=true or CLEARSIGHT_REQUIRE_LAB=1 they fail
 # instead of skipping when they cannot run.
-test: venv system-deps check
-	CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest -q
+test: system-deps venv check
+	$(call as_root,env CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest -q)
 
-bench: venv system-deps
-	$(BIN)/python benchmarks/core_benchmarks.py
+bench: system-deps venv
+	$(call as_root,$(BIN)/python benchmarks/core_benchmarks.py)
 
 # The one-dir bundle (PyInstaller, in its own venv build/pyinstaller-venv) and the .deb
 # (packaging/README.md). Output: dist/clearsight/ and dist/clearsight_<version>_<arch>.deb.
-bundle:
+bundle: build-deps
 	$(PYTHON) packaging/build_bundle.py
 
 deb: bundle
 	$(PYTHON) packaging/linux/build_deb.py
 
 # Install the .deb into a clean Debian 12 chroot and run it there (also part of `make test`).
-deb-test: venv system-deps
-	CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest tests/packaging -q
+deb-test: system-deps venv
+	$(call as_root,env CLEARSIGHT_REQUIRE_LAB=1 $(BIN)/pytest tests/packaging -q)
 
-bench-bundle: venv system-deps bundle
-	$(BIN)/python benchmarks/bundle_benchmarks.py
+bench-bundle: system-deps venv bundle
+	$(call as_root,$(BIN)/python benchmarks/bundle_benchmarks.py)
+
+# Prove a fresh machine passes: a clean clone of HEAD runs .ci/run inside a clean Debian 12
+# (debootstrap, with only python3, git and make added), as CI does. Slow: see
+# scripts/fresh_check.py for what it costs. Not part of `make test`.
+fresh-check: build-deps
+	$(call as_root,$(PYTHON) scripts/fresh_check.py)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .mypy_cache .ruff_cache .pytest_cache

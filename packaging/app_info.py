@@ -40,6 +40,17 @@ LICENSE = "Apache-2.0"
 # Windows: stable across versions, so an upgrade replaces the installed copy.
 WINDOWS_APP_GUID = "{8C1D2E57-3B6A-4F0E-9D2C-6A1B7E4C5F30}"
 
+# The oldest macOS the app is built and declared for; Finder refuses to open it on an older
+# one instead of letting it die loading Qt. What the libraries inside really need is in
+# each Mach-O file (LC_BUILD_VERSION minos), not in the wheel tags: PySide6 6.10+ wheels say
+# macosx_13_0 but their binding libraries need macOS 15, so the macOS builds use PySide6 6.9
+# (macos/constraints.txt: minos 12.0 throughout; cryptography and psutil 10.9/11.0).
+# packaging/macos/check_bundle.py fails the build if any file needs more than this.
+MACOS_MINIMUM = "13.0"
+# macOS builds, one per processor (universal2 is impossible: psutil's and cryptography's
+# macOS wheels are single-architecture, and cryptography 49+ has none for Intel at all).
+MACOS_ARCHITECTURES = ("arm64", "x86_64")
+
 # The app's own file types. Only these extensions are associated, never .toml or .json.
 DOCUMENT_TYPES = (
     {
@@ -80,7 +91,7 @@ def mac_info_plist() -> dict[str, object]:
         "CFBundleVersion": VERSION,
         "CFBundleExecutable": NAME,
         "CFBundlePackageType": "APPL",
-        "LSMinimumSystemVersion": "11.0",
+        "LSMinimumSystemVersion": MACOS_MINIMUM,
         "LSApplicationCategoryType": "public.app-category.utilities",
         "NSHighResolutionCapable": True,
         "NSRequiresAquaSystemAppearance": False,

@@ -1,6 +1,6 @@
 """Build the one-dir bundle of Clearsight with PyInstaller (Linux, Windows, macOS).
 
-    python3 packaging/build_bundle.py [--dist DIR] [--venv DIR] [--no-venv]
+    python3 packaging/build_bundle.py [--dist DIR] [--venv DIR] [--no-venv] [--arch ARCH]
 
 1. A separate build venv (default ``build/pyinstaller-venv``) holds PyInstaller and the
    app's runtime dependencies only (PySide6-Essentials, not full PySide6), so nothing from
@@ -9,10 +9,17 @@
    running this script instead (CI runners that made their own clean environment).
 2. The app is installed into it from a clean copy of the sources (pyproject.toml, desktop/,
    resources/), exactly as ``pip install`` would: resources/ becomes
-   ``clearsight.resources``.
+   ``clearsight.resources``. Its dependencies come as wheels only (``--only-binary``): nothing
+   is compiled on the build machine for an unknown OS version. On a Mac,
+   ``macos/constraints.txt`` holds back what needs a newer macOS than the app supports or
+   has no wheel for the processor.
 3. The licences of everything shipped are collected (packaging/licenses.py).
 4. PyInstaller runs packaging/clearsight.spec; the bundle lands in DIST/clearsight (and
-   DIST/Clearsight.app on macOS).
+   DIST/Clearsight.app on macOS). On macOS ``--arch`` (default: this Mac's) must be the
+   processor the build runs on (PyInstaller builds for it; a runner label that brings the
+   other chip fails here), and a bundle PyInstaller could not sign, or whose signature does
+   not verify, fails the build (``PYINSTALLER_STRICT_BUNDLE_CODESIGN_ERROR``,
+   ``PYINSTALLER_VERIFY_BUNDLE_SIGNATURE``: by default PyInstaller only warns).
 
 Prints the bundle's unpacked size (``du -sb``) and the build time.
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import platform
 import shutil
 import subprocess
 import sys
@@ -33,15 +41,22 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WINDOWS = sys.platform == "win32"
+MACOS = sys.platform == "darwin"
 
 
 def venv_python(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if WINDOWS else "bin/python")
 
 
+def constraints() -> list[Path]:
+    """pip constraints for this machine: on a Mac, the versions whose libraries really run on
+    the oldest macOS the app supports and that have a wheel for this processor."""
+    return [HERE / "macos" / "constraints.txt"] if MACOS else []
+
+
 def _stamp() -> str:
     digest = hashlib.sha256()
-    for path in (ROOT / "pyproject.toml", HERE / "requirements-build.txt"):
+    for path in (ROOT / "pyproject.toml", HERE / "requirements-build.txt", *constraints()):
         digest.update(path.read_bytes())
     digest.update(sys.version.encode())
     return digest.hexdigest()
@@ -89,8 +104,13 @@ def install_app(python: Path) -> None:
             shutil.copy(ROOT / name, src / name)
         shutil.copytree(ROOT / "desktop", src / "desktop", ignore=ignore)
         shutil.copytree(ROOT / "resources", src / "resources", ignore=ignore)
-        # Runtime dependencies as pyproject.toml names them (no test extras), then the app.
-        run([python, "-m", "pip", "install", "--quiet", src], quiet=True)
+        # Runtime dependencies as pyproject.toml names them (no test extras), as wheels only,
+        # then the app.
+        pinned = [arg for path in constraints() for arg in ("-c", path)]
+        run(
+            [python, "-m", "pip", "install", "--quiet", "--only-binary=:all:", *pinned, src],
+            quiet=True,
+        )
         run(
             [python, "-m", "pip", "install", "--quiet", "--no-deps", "--force-reinstall", src],
             quiet=True,
@@ -108,8 +128,22 @@ def dir_size(path: Path) -> int:
     return total
 
 
-def build(dist: Path, venv: Path | None) -> Path:
+def check_arch(arch: str | None) -> str | None:
+    """macOS: the architecture to build, which must be this Mac's; None elsewhere."""
+    if not MACOS:
+        return None
+    machine = platform.machine()
+    if arch is not None and arch != machine:
+        raise SystemExit(
+            f"asked for a macOS {arch} build on a {machine} machine: PyInstaller builds for "
+            "the processor it runs on (is the runner label right?)"
+        )
+    return arch or machine
+
+
+def build(dist: Path, venv: Path | None, arch: str | None = None) -> Path:
     started = time.monotonic()
+    target_arch = check_arch(arch)
     python = ensure_venv(venv) if venv is not None else Path(sys.executable)
     install_app(python)
     full_pyside = subprocess.run(
@@ -125,6 +159,10 @@ def build(dist: Path, venv: Path | None) -> Path:
     run([python, HERE / "licenses.py", licenses])
     work = ROOT / "build" / "pyinstaller-work"
     env = dict(os.environ, CLEARSIGHT_LICENSES=str(licenses))
+    if target_arch is not None:
+        env["CLEARSIGHT_TARGET_ARCH"] = target_arch
+        env["PYINSTALLER_STRICT_BUNDLE_CODESIGN_ERROR"] = "1"
+        env["PYINSTALLER_VERIFY_BUNDLE_SIGNATURE"] = "1"
     if WINDOWS:
         version_file = ROOT / "build" / "version_info.txt"
         version_file.write_text(windows_version_info(), encoding="utf-8")
@@ -197,6 +235,11 @@ def main() -> int:
         "--no-venv", action="store_true", help="build with the Python running this script"
     )
     parser.add_argument(
+        "--arch",
+        choices=["arm64", "x86_64"],
+        help="macOS: the processor to build for; must be this Mac's (default: this Mac's)",
+    )
+    parser.add_argument(
         "--print-version",
         action="store_true",
         help="print the app's version (for installer scripts) and stop",
@@ -208,7 +251,7 @@ def main() -> int:
 
         print(app_info.VERSION)
         return 0
-    build(args.dist.resolve(), None if args.no_venv else args.venv.resolve())
+    build(args.dist.resolve(), None if args.no_venv else args.venv.resolve(), args.arch)
     return 0
 
 

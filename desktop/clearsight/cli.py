@@ -177,11 +177,14 @@ def _language(requested: str | None, fallback: str) -> str:
 class _Progress:
     """One line on stderr, rewritten as checks finish (only on a terminal)."""
 
-    def __init__(self, stream: TextIO, language: str, enabled: bool) -> None:
+    def __init__(
+        self, stream: TextIO, language: str, enabled: bool, services: dict[str, str]
+    ) -> None:
         from clearsight.explanations import catalog
 
         self._stream = stream
         self._texts = catalog(language)
+        self._services = services  # id -> name in the language
         self._enabled = enabled
         self._lock = threading.Lock()
         self._width = 0
@@ -189,7 +192,8 @@ class _Progress:
     def __call__(self, event: Any) -> None:
         if not self._enabled or event.kind == "done":
             return
-        line = self._texts.ui("progress", current=event.label, done=event.done, total=event.total)
+        current = self._texts.check_label(event.check, event.label, self._services)
+        line = self._texts.ui("progress", current=current, done=event.done, total=event.total)
         columns = 79
         line = line[:columns]
         with self._lock:
@@ -212,11 +216,13 @@ def _run(args: argparse.Namespace) -> int:
         profile = load_profile(args.profile)
         check_ca_file(profile, None if args.profile is None else str(args.profile))
     except ProfileError as exc:
-        print(str(exc), file=sys.stderr)
+        # The profile's own language setting is unknown here: --lang, else English.
+        print(exc.message(_language(args.lang, "en")), file=sys.stderr)
         return EXIT_USAGE
     language = _language(args.lang, profile.settings.language)
     interactive = sys.stderr.isatty() and not args.quiet
-    progress = _Progress(sys.stderr, language, interactive)
+    names = {s.id: s.name_in(language) for s in profile.services}
+    progress = _Progress(sys.stderr, language, interactive, names)
     run = CheckRun(profile, skip_sensitive=args.skip_sensitive, on_event=progress)
     run.start()
     try:
@@ -238,6 +244,8 @@ def _run(args: argparse.Namespace) -> int:
         finished_at=now_iso(result.finished_at),
         duration_s=result.duration_s,
         outcome=result.outcome,
+        names=profile.names_by_language(),
+        service_names=profile.service_names_by_language(),
     )
     report = build_report(result.observations, meta, language=language, redact=not args.no_redact)
     code = _deliver(report, args, quiet=args.quiet)
@@ -253,7 +261,7 @@ def _explain(args: argparse.Namespace) -> int:
     try:
         saved, observations = load_report(args.report)
     except ReportError as exc:
-        print(str(exc), file=sys.stderr)
+        print(exc.message(_language(args.lang, "en")), file=sys.stderr)
         return EXIT_USAGE
     language = _language(args.lang, str(saved.get("language") or "en"))
     report = build_report(

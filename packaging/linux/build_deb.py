@@ -157,10 +157,41 @@ def is_elf(path: Path) -> bool:
         return False
 
 
+def needed_libraries(elf: Path) -> list[str]:
+    """The ``NEEDED`` entries of an ELF file's dynamic section (``readelf``, binutils)."""
+    out = run(["readelf", "--dynamic", "--wide", str(elf)])
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out.stdout)
+
+
+def system_libraries() -> set[str]:
+    """The shared libraries the dynamic linker finds on this system (``ldconfig -p``)."""
+    out = run(["/sbin/ldconfig", "-p"])
+    return {line.split()[0] for line in out.stdout.splitlines()[1:] if line.strip()}
+
+
+def missing_libraries(bundle: Path, elves: list[Path]) -> list[str]:
+    """Libraries the bundle links that it does not carry and this system does not have.
+    ``dpkg-shlibdeps`` needs each of them installed to name its package, and fails with a
+    long list of file names when one is not; this says which libraries are missing."""
+    bundled = {p.name for p in bundle.rglob("*")}
+    present = system_libraries()
+    needed = {name for elf in elves for name in needed_libraries(elf)}
+    return sorted(needed - bundled - present)
+
+
 def shlib_depends(bundle: Path) -> list[str]:
     """``dpkg-shlibdeps`` over every ELF file of the bundle; bundled libraries are found
     through -l and need no package."""
     elves = sorted(p for p in bundle.rglob("*") if p.is_file() and not p.is_symlink() and is_elf(p))
+    absent = missing_libraries(bundle, elves)
+    if absent:
+        raise SystemExit(
+            "The bundle links libraries this system does not have: "
+            + ", ".join(absent)
+            + ".\nInstall the Debian packages for building (make build-deps, which reads "
+            "packaging/debian/packages.txt); if they are installed, add the package that "
+            "provides each library to that list (purpose 'run')."
+        )
     lib_dirs = sorted({str(p.parent) for p in elves if ".so" in p.name})
     with tempfile.TemporaryDirectory(prefix="clearsight-shlibdeps-") as tmp:
         (Path(tmp) / "debian").mkdir()

@@ -1,10 +1,14 @@
 ; Inno Setup 6 script: the Clearsight installer for Windows (x64).
 ;
 ; Build (after `python packaging\build_bundle.py`, which makes dist\clearsight\):
-;   iscc /DAppVersion=0.1.0 /DBundleDir=..\..\dist\clearsight /DOutputDir=..\..\dist ^
-;        packaging\windows\clearsight.iss
-; The workflow passes the version from packaging/app_info.py (the same the About box,
-; --version and reports show): `python packaging/build_bundle.py --print-version`.
+;   pwsh packaging\windows\build_installer.ps1 [-SignCommand "<command with $f>"]
+; which finds Inno Setup 6 (installing the pinned version when needed) and runs
+;   ISCC /DAppVersion=<version> /DBundleDir=... /DOutputDir=... [/DSign=1 /Sclearsight=<command>]
+; with the version from packaging/app_info.py (the same the About box, --version and reports
+; show). With /DSign the compiler has the uninstaller and Setup itself signed through the
+; Sign Tool "clearsight" (packaging\windows\sign.ps1, a cloud signing service): an uninstaller
+; signed after compilation is impossible, and Setup's temporary self-copies are only signed
+; this way (Inno Setup help, [Setup]: SignTool, SignedUninstaller).
 ;
 ; What it installs:
 ;   {app}\clearsightw.exe   the windowed app: Start menu, desktop icon, file associations
@@ -58,6 +62,10 @@ SolidCompression=yes
 OutputDir={#OutputDir}
 OutputBaseFilename=Clearsight-{#AppVersion}-windows-x64-setup
 CloseApplications=yes
+#ifdef Sign
+SignTool=clearsight
+SignedUninstaller=yes
+#endif
 
 [Languages]
 Name: "english"; MessagesFile: "compiler:Default.isl"
@@ -69,6 +77,12 @@ Name: "addtopath"; Description: "Add the clearsight command to PATH (for the com
 [Files]
 Source: "{#BundleDir}\*"; DestDir: "{app}"; Flags: ignoreversion recursesubdirs createallsubdirs
 Source: "{#BundleDir}\_internal\licenses\THIRD-PARTY-NOTICES.txt"; DestDir: "{app}"; Flags: ignoreversion
+
+[InstallDelete]
+; An upgrade first removes the previous version's bundle: files that the new version no
+; longer ships (a Qt plugin, a library of an older Python) would otherwise stay in _internal
+; and be loaded beside the new ones.
+Type: filesandordirs; Name: "{app}\_internal"
 
 [Icons]
 Name: "{autoprograms}\{#AppName}"; Filename: "{app}\{#AppExe}"; Comment: "See what on your network is blocked, and what to do about it"

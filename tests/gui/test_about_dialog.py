@@ -15,6 +15,7 @@ from typing import Any, ClassVar
 import pytest
 
 from clearsight.explanations import catalog
+from clearsight.explanations.countries import cldr_version
 from clearsight.gui import third_party
 from clearsight.gui.third_party import Component, canonical_name
 
@@ -81,7 +82,7 @@ def test_the_list_is_every_runtime_requirement_recursively(from_metadata: list[C
         if _installed(optional):
             assert optional in names
     closure = {canonical_name(d.metadata["Name"]) for d in third_party.runtime_distributions()}
-    assert names == closure | {"python", "qt"}
+    assert names == closure | {"python", "qt", canonical_name(third_party.CLDR)}
     direct = {
         canonical_name(n)
         for n in third_party.requirement_names(metadata.distribution("clearsight"))
@@ -111,6 +112,16 @@ def test_each_component_states_its_licence_and_ships_its_text(from_metadata: lis
         assert component.texts, component
         for path in component.texts:
             assert (third_party.read_text(path) or "").strip(), path
+
+
+def test_the_cldr_country_names_are_listed_with_the_unicode_licence(
+    from_metadata: list[Component],
+):
+    cldr = {canonical_name(c.name): c for c in from_metadata}[canonical_name(third_party.CLDR)]
+    assert cldr.licence == "Unicode-3.0"
+    assert cldr.version == cldr_version() and cldr.version
+    assert [p.name for p in cldr.texts] == ["Unicode-3.0.txt"]
+    assert (third_party.read_text(cldr.texts[0]) or "").startswith("UNICODE LICENSE V3")
 
 
 def test_requirement_markers_are_applied():

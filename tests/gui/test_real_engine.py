@@ -36,7 +36,7 @@ def test_a_real_run_against_loopback_sites_shows_them_working(
     row = window.results.row("service:work")
     row.set_expanded(True)
     assert "127.0.0.1" in row.details.evidence.text()
-    assert "HTTP: 200" in row.details.evidence.text()
+    assert "Web request › Answer code: 200" in row.details.evidence.text()
 
 
 def test_stop_returns_within_a_second_while_every_check_hangs(

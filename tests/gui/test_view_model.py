@@ -68,7 +68,8 @@ def test_sections_come_in_order_connection_dns_vpn_then_service_groups() -> None
     view = build_view(catalog("en"), report_of("blocked"), None)
     titles = [section.title for section in view.sections]
     assert titles[:3] == ["Internet connection", "DNS (address lookup)", "VPN & proxy"]
-    assert titles[3:] == list(dict.fromkeys(s.group for s in scenarios.default_profile().services))
+    groups = dict.fromkeys(s.group for s in scenarios.default_profile().services)
+    assert titles[3:] == [catalog("en").group(group) for group in groups]
 
 
 def test_a_problem_row_explains_at_once_and_opens_to_the_next_step_and_evidence() -> None:
@@ -77,11 +78,22 @@ def test_a_problem_row_explains_at_once_and_opens_to_the_next_step_and_evidence(
     assert "fake address" in gmail.summary
     assert gmail.advice.startswith("Use a VPN")
     assert "Name lookup: Forged" in gmail.layers
-    assert "31.13.94.37" in gmail.evidence and "timeout 5000 ms" in gmail.evidence
+    assert "Server address › Address: 31.13.94.37" in gmail.evidence
+    assert "Server address › Connection attempt 1 › Error: no answer" in gmail.evidence
+    assert "Server address › Connection attempt 2 › Time: 5000 ms" in gmail.evidence
     assert gmail.service_id == "gmail"
     working = rows["service:github"]
     assert working.summary == "Works normally" and working.advice == ""
-    assert "certificate: CN=github.com" in working.evidence and "HTTP: 200" in working.evidence
+    assert "Certificate › Issued to: CN=github.com" in working.evidence
+    assert "Web request › Answer code: 200" in working.evidence
+
+
+def test_the_evidence_is_in_the_users_language() -> None:
+    rows = rows_by_key(build_view(catalog("zh_CN"), report_of("blocked", "zh_CN"), None))
+    evidence = rows["service:gmail"].evidence
+    assert "服务器地址 › 连接尝试 1 › 错误：无响应" in evidence
+    assert "服务器地址 › 连接尝试 2 › 用时：5000 毫秒" in evidence
+    assert "结论：地址被伪造" in evidence
 
 
 def test_while_running_rows_wait_then_check_and_show_verdicts_only_when_their_inputs_are_in() -> (
@@ -164,7 +176,8 @@ def test_the_built_in_groups_are_translated_and_other_groups_kept(language: str)
     assert group_title(texts, "Acme intranet") == "Acme intranet"
     chinese = group_title(catalog("zh_CN"), "Email & office")
     assert chinese == "邮件与办公"
-    assert group_title(catalog("en"), "Domestic (for comparison)") == "Domestic (for comparison)"
+    # the glossary says "local", not "domestic"
+    assert group_title(catalog("en"), "Domestic (for comparison)") == "Local sites (for comparison)"
 
 
 def test_chinese_view_has_chinese_texts() -> None:

@@ -417,6 +417,36 @@ def test_no_resolver_configured_is_named(lab: Lab) -> None:
     assert any("resolver" in f["code"] for f in result.report["findings"])  # type: ignore[index]
 
 
+def _inet_socket_open(pid: int) -> bool:
+    """Whether process ``pid`` holds a TCP or UDP socket. Read from its own /proc/PID/net
+    tables (psutil reads the caller's, and the process lives in the lab's namespace)."""
+    proc = Path("/proc") / str(pid)
+    held = set()
+    for fd in (proc / "fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                held.add(target[8:-1])
+    for table in ("tcp", "tcp6", "udp", "udp6"):
+        for line in (proc / "net" / table).read_text().splitlines()[1:]:
+            if line.split()[9] in held:
+                return True
+    return False
+
+
+def _first_socket(pid: int, timeout: float) -> bool:
+    """Waits until process ``pid`` has an internet socket open; False if it ends first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if _inet_socket_open(pid):
+                return True
+        except (FileNotFoundError, ProcessLookupError):
+            return False
+        time.sleep(0.01)
+    return False
+
+
 def _vanish(lab: Lab, after: float) -> tuple[subprocess.CompletedProcess[str], float, dict | None]:
     services = _two_sites(lab, delay_ms=1500)
     services += [
@@ -432,6 +462,10 @@ def _vanish(lab: Lab, after: float) -> tuple[subprocess.CompletedProcess[str], f
         stderr=subprocess.PIPE,
         text=True,
     )
+    # "Into the run" counts from its first socket: the engine reads the interfaces before it
+    # opens any, so the deletion can never land before the run has seen eth0 (on a busy
+    # machine, start-up alone can take longer than `after`).
+    assert _first_socket(proc.pid, timeout=20.0), "the run opened no socket within 20 s"
     time.sleep(after)
     subprocess.run(["ip", "-n", lab.client_ns, "link", "del", "eth0"], check=True)
     stdout, stderr = proc.communicate(timeout=60)

@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
+import stat
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -76,6 +78,36 @@ def _system_python() -> str | None:
             if probe.returncode == 0 and probe.stdout.strip() == "(3, 11)":
                 return candidate
     return None
+
+
+def _closed_folder(path: Path) -> Path | None:
+    """The top-most folder on the way to ``path`` that other users may not pass through
+    (a clone under /root, mode 0700): nobody cannot import the checkout's code from there."""
+    resolved = path.resolve()
+    for folder in [*reversed(resolved.parents), resolved]:
+        if not folder.stat().st_mode & stat.S_IXOTH:
+            return folder
+    return None
+
+
+def _open_view_of_checkout(hold: Path) -> list[str]:
+    """Shell commands, run as root in a private mount namespace, after which the checkout
+    sits at its own path behind folders anyone may pass: the checkout is bound aside to
+    ``hold``, an empty world-passable tmpfs covers the closed folder, and the checkout is
+    bound back at its path. The machine's folders keep their modes; only this process tree
+    sees the view."""
+    closed = _closed_folder(REPO)
+    if closed is None:
+        return []
+    assert closed != REPO.resolve(), f"{REPO} itself is closed to other users (mode 0700)"
+    repo, hold_q = shlex.quote(str(REPO.resolve())), shlex.quote(str(hold))
+    return [
+        f"mkdir -p {hold_q}",
+        f"mount --bind {repo} {hold_q}",
+        f"mount -t tmpfs -o mode=0755 tmpfs {shlex.quote(str(closed))}",
+        f"mkdir -p {repo}",
+        f"mount --bind {hold_q} {repo}",
+    ]
 
 
 def _world(lab: Lab) -> tuple[list[dict[str, Any]], dict[str, Any]]:
@@ -168,9 +200,12 @@ def _run_as(
     ]
     if user is not None:
         argv = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *argv]
+    setup = _open_view_of_checkout(out.parent / "checkout-view") if user is not None else []
     if hidepid:
         # A /proc of its own that hides other users' processes, as hardened systems mount
         # it (a private mount namespace: the machine's /proc is untouched).
+        setup.append("mount -t proc -o hidepid=2 proc /proc")
+    if setup:
         argv = [
             "unshare",
             "--mount",
@@ -178,7 +213,7 @@ def _run_as(
             "private",
             "sh",
             "-c",
-            'mount -t proc -o hidepid=2 proc /proc && exec "$@"',
+            " && ".join([*setup, 'exec "$@"']),
             "sh",
             *argv,
         ]

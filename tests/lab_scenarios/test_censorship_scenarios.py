@@ -257,3 +257,16 @@ def test_a_reset_that_lingers_on_a_shared_address_is_flagged_as_residual(lab: La
         _check(outcome, finding is not None and "drive" in finding["subjects"])
     # Mail's own name is what the censor resets: that is no side effect.
     _check(outcome, finding is None or "mail" not in finding["subjects"])
+
+
+# docs/lab.md ("How to add a scenario") walks through this test line by line.
+def test_a_resolver_that_answers_names_that_do_not_exist_is_reported(lab: Lab) -> None:
+    sites = _world(lab)
+    ads = lab.add_site("search-ads.local-lab.test")  # the page unknown names are sent to
+    lab.resolver.rewrite_nxdomain(str(ads.ipv4))
+    outcome = run(lab, _services(sites), injection_probes=[sites["probe"]])
+    finding = outcome.finding("dns_nxdomain_rewrite")
+    _check(outcome, finding is not None and finding["params"]["addresses"] == [ads.ipv4])
+    for service in ("mail", "chat", "news", "shop"):
+        _check(outcome, outcome.verdict(service) == "reachable")
+    _check(outcome, outcome.status == "degraded" and outcome.exit_code == 1)

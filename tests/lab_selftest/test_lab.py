@@ -188,7 +188,7 @@ def test_a_crashed_run_is_swept_by_the_next_lab() -> None:
     prefix = f"{worker_prefix()}cr"
     code = (
         f"from tests.lab import Lab\nlab = Lab(prefix={prefix!r}).__enter__()\n"
-        "lab.add_site('a.example-lab.test')\nlab.start()\nprint(lab.workdir)\n"
+        "lab.add_site('a.example-lab.test')\nlab.start()\nprint(lab.workdir, flush=True)\n"
         "import os\nos._exit(0)  # no teardown: a crash\n"
     )
     crashed = subprocess.run(
@@ -197,7 +197,8 @@ def test_a_crashed_run_is_swept_by_the_next_lab() -> None:
         text=True,
         timeout=60,
         cwd=REPO,
-        env={**os.environ, "PYTHONPATH": str(REPO)},
+        # os._exit skips the flush at exit: the print flushes itself, whatever PYTHONUNBUFFERED
+        env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONUNBUFFERED": ""},
     )
     assert crashed.returncode == 0, crashed.stderr
     pids = [pid for ns in ("cli", "cen", "wld") for pid in pids_in_netns(f"{prefix}-{ns}")]

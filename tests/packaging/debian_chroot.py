@@ -141,6 +141,9 @@ class Chroot:
 
     def _mount(self) -> None:
         root = self.path
+        # The chroot's / must be a mount point, as on a real machine: `ip netns exec` and
+        # `unshare` make / a slave mount, which fails with EINVAL on a plain folder.
+        subprocess.run(["mount", "--bind", str(root), str(root)], check=True)
         subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
         subprocess.run(["mount", "--rbind", "/sys", str(root / "sys")], check=True)
         subprocess.run(["mount", "--make-rslave", str(root / "sys")], check=True)

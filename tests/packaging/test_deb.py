@@ -43,17 +43,19 @@ import app_info  # noqa: E402
 
 pytestmark = [pytest.mark.packaging, pytest.mark.lab]
 
-TOOLS = {
-    "debootstrap": "debootstrap",
-    "dpkg-deb": "dpkg",
-    "dpkg-shlibdeps": "dpkg-dev",
-    "strip": "binutils",
-    "Xvfb": "xvfb",
-    "xdotool": "xdotool",
-    "chroot": "coreutils",
-    "unshare": "util-linux",
-    "mount": "mount",
-}
+# Tools the test calls; their packages are in packaging/debian/packages.txt (make system-deps).
+TOOLS = (
+    "debootstrap",
+    "dpkg-deb",
+    "dpkg-shlibdeps",
+    "readelf",
+    "strip",
+    "Xvfb",
+    "xdotool",
+    "chroot",
+    "unshare",
+    "mount",
+)
 SOURCES = ("desktop", "resources", "packaging", "pyproject.toml")
 
 
@@ -69,9 +71,9 @@ def _unavailable() -> str | None:
         return "the .deb test runs on Linux"
     if os.geteuid() != 0:
         return "installing into a chroot needs root"
-    missing = [f"{tool} ({pkg})" for tool, pkg in TOOLS.items() if shutil.which(tool) is None]
+    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
     if missing:
-        return f"missing tools: {', '.join(missing)}; run `sudo make system-deps`"
+        return f"missing tools: {', '.join(missing)}; run `make system-deps`"
     return lab_unavailable_reason()
 
 

@@ -11,9 +11,14 @@ The texts live in ``resources/explanations/<language>.toml`` (installed as
 ``[ui]``
     Generic strings of the CLI, reports and GUI (labels, badges, messages).
 ``[value.<table>]``
-    Plain words for code-like param values (``[value.country]`` turns ``"US"`` into
-    "the United States"; ``[value.reason]`` turns ``"deadline"`` into "time ran out").
+    Plain words for code-like param values (``[value.reason]`` turns ``"deadline"`` into
+    "time ran out"; ``[value.failure]`` turns ``"timeout"`` into "no answer").
     :data:`VALUE_TABLES` says which param uses which table; unknown values pass through.
+
+Country codes (``{country}``, ``{expected_country}``) become names from the Unicode CLDR
+(:mod:`clearsight.explanations.countries`), an unknown code "an unknown country or
+region"; a duration (``{skew_hours}``) is said in minutes, hours, days, months or years
+(:mod:`clearsight.explanations.durations`).
 
 Templates (only the catalog's own strings are templates, never a param value):
 
@@ -47,10 +52,13 @@ import re
 import tomllib
 import unicodedata
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from importlib import resources
 from typing import Any, Final
+
+from clearsight.explanations.countries import country_name
+from clearsight.explanations.durations import in_units
 
 LANGUAGES: Final[tuple[str, ...]] = ("en", "zh_CN")
 DEFAULT_LANGUAGE: Final = "en"
@@ -64,12 +72,14 @@ MAX_LIST_ITEMS: Final = 10
 
 #: Param name -> ``[value.<table>]`` that turns its code-like values into words.
 VALUE_TABLES: Final[Mapping[str, str]] = {
-    "country": "country",
-    "expected_country": "country",
     "reason": "reason",
     "proof": "vpn_proof",
     "checks": "limited",
 }
+#: Params holding an ISO 3166 country code.
+COUNTRY_PARAMS: Final = frozenset({"country", "expected_country"})
+#: Params holding a length of time, with the seconds in one unit of the param.
+DURATION_PARAMS: Final[Mapping[str, float]] = {"skew_hours": 3600.0}
 
 #: The parts of one verdict or finding text.
 TEXT_PARTS: Final[tuple[str, ...]] = ("title", "explanation", "advice")
@@ -96,6 +106,20 @@ class Texts:
     title: str
     explanation: str
     advice: str
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """A catalog text not yet said in any language: ``[section] code`` with its params.
+
+    Code that is not about the network still has things to say (a profile's mistakes, a
+    report file that cannot be read); it builds a Phrase and whoever shows it says it in
+    the reader's language (:meth:`Catalog.say`). A param may be a Phrase itself ("must be
+    text in quotes, not *the number 3*")."""
+
+    section: str
+    code: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +342,14 @@ class Catalog:
             return self.ui("unknown_advice")
         return self.render(template, params)
 
+    def say(self, phrase: Phrase) -> str:
+        """A Phrase in this language (English where this language lacks it; its code where
+        no catalog has it)."""
+        template = self.raw(phrase.section, phrase.code)
+        if template is None:
+            return clean_value(phrase.code)
+        return self.render(template, phrase.params)
+
     def ui(self, key: str, **params: object) -> str:
         """A generic string of the ``[ui]`` table; an unknown key renders as the key itself."""
         template = self.raw("ui", key)
@@ -347,10 +379,58 @@ class Catalog:
         """A plain word for a finding severity (info, warning, problem)."""
         return self._label("severity_", severity)
 
+    def check_label(
+        self, check_id: str, label: str, services: Mapping[str, str] | None = None
+    ) -> str:
+        """What the progress line calls a check: a service by its name in this language
+        (``services``: id -> name), the run's own checks in words (``ui.check_<kind>``:
+        "the clock", not "clock"), a VPN server by the name its profile gives it."""
+        kind, _, rest = check_id.partition(":")
+        if kind == "service":
+            return (services or {}).get(rest, label)
+        words = self.raw("ui", f"check_{kind}")
+        return words if words is not None else label
+
+    def group(self, name: str) -> str:
+        """A service group in this language: the built-in profile's groups have words in
+        ``[ui]`` (``group_<slug>``: "Email & office" -> ``group_email_office``); any other
+        group is shown as its profile writes it."""
+        slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
+        words = self.raw("ui", f"group_{slug}") if slug else None
+        return words if words is not None else clean_value(name)
+
     def value(self, table: str, code: str) -> str:
-        """Plain words for a code-like value (``value("country", "US")``), else the code."""
+        """Plain words for a code-like value (``value("reason", "deadline")``), else the code.
+        The tables "country" and "failure" are :meth:`country` and :meth:`failure`."""
+        if table == "country":
+            return self.country(code)
+        if table == "failure":
+            return self.failure(code)
         words = self.raw("value", table, code)
         return words if words is not None else clean_value(code)
+
+    def failure(self, code: str) -> str:
+        """A failure name in words ("timeout" -> "no answer"); "proxy_<name>" says that the
+        proxy failed, "status_<code>" that the answer had that code."""
+        words = self.raw("value", "failure", code)
+        if words is not None:
+            return words
+        if code.startswith("proxy_") and self.has("value", "failure", code[6:]):
+            return self.ui("failure_through_proxy", failure=_Rendered(self.failure(code[6:])))
+        if code.startswith("status_") and code[7:].isdigit():
+            return self.ui("failure_status", code=code[7:])
+        return clean_value(code)
+
+    def country(self, code: str) -> str:
+        """The name of a country or region ("US" -> "the United States"; "ZZ", or any code
+        that names none, -> "an unknown country or region")."""
+        name = country_name(code, self.language) or country_name(code, DEFAULT_LANGUAGE)
+        return name if name is not None else self.ui("unknown_country")
+
+    def duration(self, seconds: float) -> str:
+        """A length of time in the unit a person would use ("3 years", "5 hours")."""
+        unit, count = in_units(seconds)
+        return self.ui(f"duration_{unit}", count=count)
 
     # -- formatting -------------------------------------------------------------------
 
@@ -419,19 +499,25 @@ class Catalog:
             return ""
         if isinstance(value, _Rendered):
             return str(value)
+        if isinstance(value, Phrase):
+            return self.say(value)
         if isinstance(value, bool):
             return self.ui("yes" if value else "no")
+        if name in DURATION_PARAMS and isinstance(value, int | float) and math.isfinite(value):
+            return self.duration(value * DURATION_PARAMS[name])
         if isinstance(value, int | float):
             return format_number(value)
         if isinstance(value, bytes | bytearray):
             text = bytes(value).decode("utf-8", errors="replace")
         else:
             text = str(value)
+        if name in COUNTRY_PARAMS:
+            return self.country(text)
+        if name == "failure":
+            return self.failure(text)
         table = VALUE_TABLES.get(name)
         if table is not None:
             words = self.raw("value", table, text)
-            if words is None and table == "country":
-                words = self.raw("value", table, text.upper())
             if words is None and ":" in text:  # "internal_error:KeyError" -> "internal_error"
                 words = self.raw("value", table, text.split(":", 1)[0])
             if words is not None:

@@ -28,7 +28,9 @@ from clearsight.gui.settings import APPLICATION, ORGANISATION, AppSettings
 from clearsight.gui.theme import app_icon
 
 # When set, the path of a file to which the app writes the moment its window was first
-# painted (benchmarks/gui_benchmarks.py measures the start-up time with it).
+# painted (benchmarks/gui_benchmarks.py measures the start-up time with it), the Qt platform
+# plugin and style that drew it, and then the window's title whenever it changes (the
+# installers' smoke tests see a file opened through Explorer or Finder reach the window).
 STARTUP_PROBE_ENV = "CLEARSIGHT_STARTUP_PROBE"
 
 
@@ -49,18 +51,41 @@ def create_application(argv: list[str] | None = None) -> QApplication:
 
 
 class _FirstPaintProbe(QObject):
-    """Writes the time of the window's first paint to a file (start-up measurement)."""
+    """Writes the time of the window's first paint to a file (start-up measurement), with the
+    platform plugin and style in use, and rewrites it when the window's title changes."""
 
     def __init__(self, window: MainWindow, path: Path) -> None:
         super().__init__(window)
+        self._window = window
         self._path = path
+        self._painted_at: float | None = None
         window.installEventFilter(self)
+        window.windowTitleChanged.connect(self._on_window_title_changed)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.Paint:
             watched.removeEventFilter(self)
-            self._path.write_text(json.dumps({"painted_at": time.time(), "pid": os.getpid()}))
+            self._painted_at = time.time()
+            self._write()
         return False
+
+    def _on_window_title_changed(self, _title: str) -> None:
+        if self._painted_at is not None:
+            self._write()
+
+    def _write(self) -> None:
+        app = QApplication.instance()
+        record = {
+            "painted_at": self._painted_at,
+            "pid": os.getpid(),
+            "title": self._window.windowTitle(),
+            "platform": QGuiApplication.platformName(),
+            "style": app.style().name() if isinstance(app, QApplication) else None,
+        }
+        # Whole or not at all: a reader polls the file while the title changes.
+        partial = self._path.with_name(self._path.name + ".partial")
+        partial.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(partial, self._path)
 
 
 class FileOpenHandler(QObject):

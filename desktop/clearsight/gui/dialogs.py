@@ -101,11 +101,12 @@ def profile_targets(profile: Profile, texts: Catalog) -> list[tuple[str, list[st
     """What a profile will contact, as (heading, lines), for a person to read first."""
     groups: dict[str, list[str]] = {}
     for service in profile.services:
-        hosts = ", ".join(dict.fromkeys(urlsplit(u).hostname or u for u in service.urls))
-        groups.setdefault(service.group, []).append(f"{service.name} — {hosts}")
+        hosts = texts.join(dict.fromkeys(urlsplit(u).hostname or u for u in service.urls))
+        name = service.name_in(texts.language)
+        groups.setdefault(service.group, []).append(f"{name} — {hosts}")
     sections: list[tuple[str, list[str]]] = []
     for group, lines in groups.items():
-        sections.append((texts.ui("targets_services", group=group), lines))
+        sections.append((texts.ui("targets_services", group=texts.group(group)), lines))
     if profile.vpn.endpoints:
         sections.append(
             (
@@ -143,7 +144,9 @@ class ProfileTargetsDialog(QDialog):
         layout.setSpacing(10)
         source = str(profile.source) if profile.source else ""
         layout.addWidget(
-            _paragraph(texts.ui("targets_intro", name=profile.name, path=source), self)
+            _paragraph(
+                texts.ui("targets_intro", name=profile.name_in(texts.language), path=source), self
+            )
         )
         if profile.support_contact:
             layout.addWidget(
@@ -153,7 +156,7 @@ class ProfileTargetsDialog(QDialog):
         self.tree.setHeaderHidden(True)
         self.tree.setAccessibleName(texts.ui("targets_title"))
         for heading, lines in profile_targets(profile, texts):
-            item = QTreeWidgetItem([f"{heading} ({len(lines)})"])
+            item = QTreeWidgetItem([texts.ui("with_count", label=heading, count=len(lines))])
             for line in lines:
                 item.addChild(QTreeWidgetItem([line]))
             self.tree.addTopLevelItem(item)

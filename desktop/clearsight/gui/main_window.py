@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from clearsight.engine.events import ProgressEvent
 from clearsight.engine.plan import gating_checks, planned_checks
 from clearsight.explanations import LANGUAGES, Catalog, catalog
+from clearsight.explanations.file_problems import FileError, file_problem, problem_message
 from clearsight.gui.background import run_in_background
 from clearsight.gui.results_view import ResultsPanel
 from clearsight.gui.session import (
@@ -306,7 +307,8 @@ class MainWindow(QMainWindow):
             # say so now, as the command line does.
             check_ca_file(profile)
         except ProfileError as exc:
-            self.show_problem(self.texts.ui("profile_error", problem=str(exc)))
+            problem = exc.message(self.texts.language)
+            self.show_problem(self.texts.ui("profile_error", problem=problem))
             return False
         self.profile = profile
         self.profile_path = path
@@ -332,7 +334,7 @@ class MainWindow(QMainWindow):
         if not self.load_profile(path):
             return False
         self.statusBar().showMessage(
-            self.texts.ui("profile_loaded", name=self.profile.name if self.profile else ""), 8000
+            self.texts.ui("profile_loaded", name=self._profile_name()), 8000
         )
         if not self._profile_consented and self._ask_profile_consent():
             self.start_checks(consented=True)
@@ -436,7 +438,7 @@ class MainWindow(QMainWindow):
             return False
         skip = self.settings.skip_sensitive
         planned = tuple(
-            PlannedRow(s.id, s.name, s.group, s.domestic)
+            PlannedRow(s.id, s.name_in(self.texts.language), s.group, s.domestic)
             for s in profile.services
             if not (skip and s.sensitive)
         )
@@ -493,7 +495,9 @@ class MainWindow(QMainWindow):
         self._attach(session)
         self.progress_bar.setRange(0, 1)
         self.progress_bar.setValue(0)
-        self.step_label.setText(self.texts.ui("checking_again", service=service.name))
+        self.step_label.setText(
+            self.texts.ui("checking_again", service=service.name_in(self.texts.language))
+        )
         session.start()
         self._render()
         self._update_controls()
@@ -527,14 +531,16 @@ class MainWindow(QMainWindow):
             self.step_label.setText(self.texts.ui("stopping"))
         elif event.kind != "done":
             # The check the run is waiting for: the first one started and not finished.
-            waiting_for = next(
+            check, label = next(
                 (
-                    label
+                    (check, label)
                     for check, label in session.started_checks.items()
                     if check not in session.finished_checks
                 ),
-                event.label,
+                (event.check, event.label),
             )
+            services = {s.id: s.name_in(self.texts.language) for s in session.profile.services}
+            waiting_for = self.texts.check_label(check, label, services)
             self.step_label.setText(
                 self.texts.ui("progress", current=waiting_for, done=event.done, total=event.total)
             )
@@ -597,7 +603,8 @@ class MainWindow(QMainWindow):
             self._update_controls()
 
         def failed(error: BaseException) -> None:
-            self.show_problem(self.texts.ui("report_error", problem=str(error)))
+            problem = error.message(self.texts.language) if isinstance(error, FileError) else error
+            self.show_problem(self.texts.ui("report_error", problem=str(problem)))
 
         run_in_background(op, shown, failed, owner=self)
 
@@ -619,7 +626,9 @@ class MainWindow(QMainWindow):
                 with path.open("rb") as handle:
                     head = handle.read(4096).lstrip()
             except OSError as exc:
-                self.show_problem(self.texts.ui("report_error", problem=f"{path}: {exc.strerror}"))
+                unreadable = file_problem("unreadable", detail=exc.strerror or str(exc))
+                problem = problem_message(str(path), unreadable, self.texts.language)
+                self.show_problem(self.texts.ui("report_error", problem=problem))
                 return
             if head.startswith((b"{", b"<")):
                 self.open_report(path)
@@ -755,8 +764,12 @@ class MainWindow(QMainWindow):
         if self.state is not None and self.state.opened_from is not None:
             title += f" — {self.state.opened_from.name}"
         elif self.profile is not None and self.profile_path is not None:
-            title += f" — {self.profile.name}"
+            title += f" — {self._profile_name()}"
         self.setWindowTitle(title)
+
+    def _profile_name(self) -> str:
+        """The profile's name in the window's language ("" before one is loaded)."""
+        return self.profile.name_in(self.texts.language) if self.profile else ""
 
     def _request_render(self) -> None:
         if not self._render_timer.isActive():
@@ -767,7 +780,7 @@ class MainWindow(QMainWindow):
 
     def current_view(self) -> View:
         t = self.texts
-        profile_name = self.profile.name if self.profile else ""
+        profile_name = self._profile_name()
         if self.progress is not None:
             report = self.state.report if self.state is not None else None
             return build_view(t, report, self.progress, profile_name=profile_name)

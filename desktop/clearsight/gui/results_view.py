@@ -111,7 +111,9 @@ class RowDetails(QWidget):
         self.evidence_title.setVisible(bool(row.evidence))
         self.evidence.setVisible(bool(row.evidence))
         self.rerun.setText(texts.ui("button_check_again"))
-        self.rerun.setAccessibleName(f"{texts.ui('button_check_again')}: {row.name}")
+        self.rerun.setAccessibleName(
+            f"{texts.ui('button_check_again')}{texts.ui('label_colon')}{row.name}"
+        )
         self.rerun.setVisible(row.service_id is not None)
         self.rerun.setEnabled(rerun_enabled)
         set_text_colour(self.layers, muted_colour(QApplication.palette()))

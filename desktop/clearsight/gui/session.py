@@ -281,6 +281,8 @@ class CheckSession(QObject):
                 started_at=_iso(self._started_at),
                 finished_at="",
                 duration_s=round(time.monotonic() - self._started_mono, 1),
+                names=self.profile.names_by_language(),
+                service_names=self.profile.service_names_by_language(),
             )
         return RunMeta(
             profile_name=self.profile.name,
@@ -289,6 +291,8 @@ class CheckSession(QObject):
             finished_at=_iso(result.finished_at),
             duration_s=result.duration_s,
             outcome=result.outcome,
+            names=self.profile.names_by_language(),
+            service_names=self.profile.service_names_by_language(),
         )
 
     def _diagnose_now(self) -> None:

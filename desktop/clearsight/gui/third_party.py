@@ -23,6 +23,8 @@ from importlib import metadata, resources
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from clearsight.explanations.countries import cldr_version
+
 APP_DISTRIBUTION = "clearsight"
 INDEX_NAME = "index.json"
 INDEX_FORMAT = 1
@@ -36,6 +38,12 @@ LGPL = "LGPL-3.0-only"
 LGPL_TEXTS = ("LGPL-3.0.txt", "GPL-3.0.txt")
 QT_HOMEPAGE = "https://www.qt.io/"
 PYTHON_HOMEPAGE = "https://www.python.org/"
+# The country names (resources/country_names.json) are data of the Unicode CLDR, generated
+# by scripts/country_names.py, under the Unicode License v3 (its text ships beside them).
+CLDR = "Unicode CLDR"
+CLDR_LICENCE = "Unicode-3.0"
+CLDR_TEXT = "Unicode-3.0.txt"
+CLDR_HOMEPAGE = "https://cldr.unicode.org/"
 
 _LICENCE_WORDS = ("LICENSE", "LICENCE", "COPYING", "NOTICE")
 _HOMEPAGE_LABELS = ("homepage", "home", "home-page", "source", "source code", "repository", "code")
@@ -168,13 +176,18 @@ def licence_files(dist: metadata.Distribution) -> list[Path]:
     return found
 
 
-def lgpl_texts() -> tuple[Path, ...]:
-    """The LGPL-3.0 text and the GPL-3.0 text it builds on, as Clearsight carries them."""
+def carried_texts(names: Iterable[str]) -> tuple[Path, ...]:
+    """Licence texts Clearsight carries itself (``resources/licenses``), those present."""
     try:
         folder = resources.files("clearsight.resources") / "licenses"
-        return tuple(Path(str(folder / n)) for n in LGPL_TEXTS if (folder / n).is_file())
+        return tuple(Path(str(folder / n)) for n in names if (folder / n).is_file())
     except (ImportError, OSError):  # no resources package, or not on a file system
         return ()
+
+
+def lgpl_texts() -> tuple[Path, ...]:
+    """The LGPL-3.0 text and the GPL-3.0 text it builds on, as Clearsight carries them."""
+    return carried_texts(LGPL_TEXTS)
 
 
 def python_licence() -> Path | None:
@@ -201,12 +214,14 @@ def _platform(qt_version: str, qt_texts: tuple[Path, ...]) -> list[Component]:
             (python,) if python else (),
         ),
         Component("Qt", qt_version, LGPL, QT_HOMEPAGE, qt_texts),
+        Component(CLDR, cldr_version(), CLDR_LICENCE, CLDR_HOMEPAGE, carried_texts([CLDR_TEXT])),
     ]
 
 
 def from_metadata(root: str = APP_DISTRIBUTION, *, qt_version: str = "") -> list[Component]:
-    """Python, Qt and every distribution ``root`` needs at run time, from the installed
-    metadata. ``qt_version``: what ``qVersion()`` says (else PySide6's version)."""
+    """Python, Qt, the Unicode CLDR's data and every distribution ``root`` needs at run
+    time, from the installed metadata. ``qt_version``: what ``qVersion()`` says (else
+    PySide6's version)."""
     try:
         dists = runtime_distributions(root)
     except metadata.PackageNotFoundError:

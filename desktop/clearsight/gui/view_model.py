@@ -11,14 +11,13 @@ checks unfinished, foreign services blocked) wait for the end.
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
 from clearsight.explanations import Catalog
+from clearsight.explanations.evidence import evidence_rows, finding_rows, label
 
 GOOD = "good"
 BAD = "bad"
@@ -145,9 +144,7 @@ def finding_section(code: str) -> str:
 
 def group_title(texts: Catalog, group: str) -> str:
     """A group of the built-in profile in the user's language; other groups as written."""
-    slug = re.sub(r"[^a-z0-9]+", "_", group.lower()).strip("_")
-    translated = texts.raw("ui", f"group_{slug}")
-    return translated if translated is not None else group
+    return texts.group(group)
 
 
 # --------------------------------------------------------------------------- overview
@@ -196,7 +193,8 @@ def build_view(
         "vpn": texts.ui("section_vpn_proxy"),
     }
     for key in ("connection", "dns", "vpn"):
-        rows = [_finding_row(texts, f, i) for i, f in enumerate(by_section[key])]
+        names = {sid: str(s.get("name") or sid) for sid, s in services.items()}
+        rows = [_finding_row(texts, f, i, names) for i, f in enumerate(by_section[key])]
         if not rows:
             rows = [_empty_section_row(texts, key, running, status)]
         sections.append(Section(f"section:{key}", titles[key], tuple(rows)))
@@ -370,14 +368,16 @@ def _service_row(
         explanation=explanation if summary != explanation else "",
         advice=str(service.get("advice") or "") if verdict != "reachable" else "",
         layers=layers_text(texts, service.get("layers")),
-        evidence=service_evidence(service),
+        evidence=service_evidence(texts, service),
         note=note,
         service_id=planned.id,
         compact=verdict == "reachable",
     )
 
 
-def _finding_row(texts: Catalog, finding: Mapping[str, Any], index: int) -> Row:
+def _finding_row(
+    texts: Catalog, finding: Mapping[str, Any], index: int, names: Mapping[str, str]
+) -> Row:
     severity = str(finding.get("severity") or "info")
     code = str(finding.get("code") or "")
     return Row(
@@ -387,7 +387,7 @@ def _finding_row(texts: Catalog, finding: Mapping[str, Any], index: int) -> Row:
         badge=texts.severity_label(severity),
         summary=str(finding.get("explanation") or ""),
         advice=str(finding.get("advice") or ""),
-        evidence=finding_evidence(finding),
+        evidence=finding_evidence(texts, finding, names),
     )
 
 
@@ -416,7 +416,7 @@ def _empty_section_row(texts: Catalog, section: str, running: bool, status: str)
 
 # --------------------------------------------------------------------------- evidence
 def layers_text(texts: Catalog, layers: object) -> str:
-    """ "Name lookup: Works · Connection: Failed (timeout) · …" for a service's layers."""
+    """ "Name lookup: Works · Connection: Failed (no answer) · …" for a service's layers."""
     if not isinstance(layers, dict):
         return ""
     parts: list[str] = []
@@ -424,119 +424,43 @@ def layers_text(texts: Catalog, layers: object) -> str:
         data = layers.get(layer)
         if not isinstance(data, dict):
             continue
-        status = str(data.get("status") or "not_run")
-        text = (
-            f"{texts.layer_label(layer)}{texts.ui('label_colon')}{texts.layer_status_label(status)}"
-        )
-        if data.get("failure"):
-            text += f" ({data['failure']})"
-        parts.append(text)
+        label = texts.layer_label(layer)
+        status = texts.layer_status_label(str(data.get("status") or "not_run"))
+        failure = data.get("failure")
+        if failure:
+            parts.append(
+                texts.ui("layer_line_failure", layer=label, status=status, failure=failure)
+            )
+        else:
+            parts.append(texts.ui("layer_line", layer=label, status=status))
     return texts.ui("meta_separator").join(parts)
 
 
-def _ms(value: object) -> str:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{value:.0f} ms"
-    return "—"
+def _lines(texts: Catalog, rows: Iterable[tuple[tuple[str, ...], str]]) -> str:
+    return "\n".join(f"{' › '.join(path)}{texts.ui('label_colon')}{value}" for path, value in rows)
 
 
-def _join(items: object) -> str:
-    if isinstance(items, list | tuple):
-        return ", ".join(str(i) for i in items) or "—"
-    return str(items) if items not in (None, "") else "—"
-
-
-def _address_lines(entry: Mapping[str, Any], indent: str) -> list[str]:
-    lines: list[str] = []
-    address = str(entry.get("address") or "?")
-    tcp = entry.get("tcp") or []
-    attempts = ", ".join(
-        f"{a.get('failure') or 'connected'} {_ms(a.get('ms'))}" for a in tcp if isinstance(a, dict)
-    )
-    lines.append(f"{indent}{address}  TCP: {attempts or 'not tried'}")
-    control = entry.get("tls_control")
-    if isinstance(control, dict):
-        result = control.get("failure") or "ok"
-        if control.get("responded"):
-            result = f"{result}, server answered"
-        name = control.get("server_name")
-        lines.append(f"{indent}  TLS control ({name}): {result} {_ms(control.get('ms'))}")
-    tls = entry.get("tls")
-    if isinstance(tls, dict):
-        lines.append(
-            f"{indent}  TLS: {tls.get('failure') or 'ok'} {_ms(tls.get('ms'))}; "
-            f"verify {tls.get('verify')}, OS store {tls.get('os_verify')}"
-            + (f", {tls.get('version')}" if tls.get("version") else "")
-        )
-        cert = tls.get("certificate")
-        if isinstance(cert, dict):
-            lines.append(f"{indent}  certificate: {cert.get('subject')}")
-            lines.append(f"{indent}    issuer: {cert.get('issuer')}")
-            lines.append(f"{indent}    valid: {cert.get('not_before')} – {cert.get('not_after')}")
-            if cert.get("sans"):
-                lines.append(f"{indent}    names: {_join(cert.get('sans'))}")
-            if cert.get("sha256"):
-                lines.append(f"{indent}    sha256: {cert.get('sha256')}")
-    http = entry.get("http")
-    if isinstance(http, dict):
-        text = f"{indent}  HTTP: {http.get('status') or http.get('failure') or '—'}"
-        text += f", {http.get('bytes') or 0} bytes, {_ms(http.get('ms'))}"
-        if http.get("stalled"):
-            text += ", stalled"
-        if http.get("title"):
-            text += f", title “{http.get('title')}”"
-        lines.append(text)
-        for location in http.get("redirects") or []:
-            lines.append(f"{indent}    redirect → {location}")
-    return lines
-
-
-def service_evidence(service: Mapping[str, Any]) -> str:
-    """The technical evidence of one service, as plain lines (addresses, timings, the
-    certificate, error names)."""
+def service_evidence(texts: Catalog, service: Mapping[str, Any]) -> str:
+    """The technical evidence of one service, one labelled line per measured fact
+    (addresses, timings, the certificate, what went wrong), in the user's language."""
     evidence = service.get("evidence")
     if not isinstance(evidence, dict):
         return ""
-    lines: list[str] = []
-    for url in evidence.get("urls") or []:
-        if not isinstance(url, dict):
-            continue
-        verdict = url.get("verdict") or "?"
-        reason = f", {url.get('reason')}" if url.get("reason") else ""
-        lines.append(f"{url.get('url')}  → {verdict}{reason}")
-        dns = url.get("dns")
-        if isinstance(dns, dict):
-            lines.append(
-                f"  DNS ({dns.get('status')}, {dns.get('reason')}): "
-                f"answer {_join(dns.get('answers'))}; reference {_join(dns.get('reference'))}"
-                + (f"; failure {dns['failure']}" if dns.get("failure") else "")
-            )
-            if dns.get("injected"):
-                lines.append(f"    injected on the path: {_join(dns.get('injected'))}")
-            if dns.get("forged_pool"):
-                lines.append(f"    in the forged-answer pool: {_join(dns.get('forged_pool'))}")
-        for entry in url.get("addresses") or []:
-            if isinstance(entry, dict):
-                lines.extend(_address_lines(entry, "  "))
-        references = url.get("reference_addresses") or []
-        if references:
-            lines.append("  reference addresses:")
-            for entry in references:
-                if isinstance(entry, dict):
-                    lines.extend(_address_lines(entry, "    "))
+    rows = evidence_rows(texts, evidence)
     if service.get("via_proxy"):
-        lines.append(f"through the proxy: {service.get('via_proxy')}")
-    return "\n".join(lines)
+        rows.append(((label(texts, "via_proxy"),), texts.verdict_badge(str(service["via_proxy"]))))
+    return _lines(texts, rows)
 
 
-def finding_evidence(finding: Mapping[str, Any]) -> str:
-    lines = [f"code: {finding.get('code')}"]
+def finding_evidence(
+    texts: Catalog, finding: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> str:
+    """A finding's params, labelled, and the services it is about (by name, where its
+    params do not already name them)."""
     params = finding.get("params")
-    if isinstance(params, dict):
-        for key, value in params.items():
-            shown = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
-            lines.append(f"{key}: {shown}")
-    subjects = finding.get("subjects")
-    if subjects:
-        lines.append(f"services: {_join(subjects)}")
-    return "\n".join(lines)
+    rows = finding_rows(texts, params) if isinstance(params, dict) else []
+    subjects = [str(s) for s in finding.get("subjects") or []]
+    if subjects and not (isinstance(params, dict) and params.get("services")):
+        shown = [(names or {}).get(s, s) for s in subjects]
+        rows.append(((label(texts, "subjects"),), texts.join(shown)))
+    return _lines(texts, rows)

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
+from clearsight.explanations import Phrase
+from clearsight.explanations.file_problems import FileError, file_problem
 from clearsight.profile.model import (
     FORMAT,
     LANGUAGES,
@@ -39,6 +41,7 @@ from clearsight.profile.model import (
     DnsInjection,
     DohResolver,
     ExitCheckSpec,
+    Names,
     Profile,
     Resolver,
     Service,
@@ -82,25 +85,12 @@ Key = tuple[str | int, ...]  # a key path; ints index arrays (0-based inside, 1-
 T = TypeVar("T")
 
 
-class ProfileError(Exception):
-    """A profile that cannot be used: one sentence naming file, line/key and problem."""
+class ProfileError(FileError):
+    """A profile that cannot be used: one sentence naming file, line/key and problem, in
+    any language (:meth:`message`); ``str()`` is the English."""
 
-    def __init__(
-        self, path: str, problem: str, key: str | None = None, line: int | None = None
-    ) -> None:
-        super().__init__(path, problem, key, line)
-        self.path = path
-        self.problem = problem
-        self.key = key
-        self.line = line
 
-    def __str__(self) -> str:
-        where = self.path
-        if self.line is not None:
-            where += f", line {self.line}"
-        if self.key:
-            where += f" ({self.key})"
-        return f"{where}: {self.problem}"
+_p = file_problem
 
 
 # --------------------------------------------------------------------------- public API
@@ -124,11 +114,9 @@ def parse_profile(data: bytes, source: str, base_dir: Path | None) -> Profile:
     except ValueError:  # an integer of more than 4300 digits (Python's conversion limit)
         long_number = _LONG_NUMBER.search(text)
         line = text.count("\n", 0, long_number.start()) + 1 if long_number else None
-        raise ProfileError(
-            source, "this is not valid TOML: a number has far too many digits", line=line
-        ) from None
+        raise ProfileError(source, _p("toml_long_number"), line=line) from None
     except RecursionError:
-        raise ProfileError(source, "the file is nested too deeply to be a profile") from None
+        raise ProfileError(source, _p("too_deep")) from None
     return _Checker(source, text, base_dir).profile(raw)
 
 
@@ -171,28 +159,23 @@ def check_ca_file(profile: Profile, source: str | None = None) -> None:
     except OSError as exc:
         raise ProfileError(
             source,
-            f"the certificate file {shown} cannot be read ({exc.strerror or exc})",
+            _p("ca_unreadable", file=shown, detail=exc.strerror or str(exc)),
             key=key,
             line=line,
         ) from None
     if size > MAX_CA_FILE_BYTES:
         raise ProfileError(
-            source,
-            f"the certificate file {shown} is too large ({size:,} bytes) to be one",
-            key=key,
-            line=line,
+            source, _p("ca_too_large", file=shown, size=f"{size:,}"), key=key, line=line
         )
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(ca_file))
     except OSError as exc:  # ssl.SSLError is an OSError
-        reason = "" if isinstance(exc, ssl.SSLError) else f" ({exc.strerror or exc})"
-        raise ProfileError(
-            source,
-            f"the certificate file {shown} holds no certificate that can be read{reason}; it "
-            'must hold PEM certificates ("-----BEGIN CERTIFICATE-----")',
-            key=key,
-            line=line,
-        ) from None
+        problem = (
+            _p("ca_no_certificate", file=shown)
+            if isinstance(exc, ssl.SSLError)
+            else _p("ca_no_certificate_because", file=shown, detail=exc.strerror or str(exc))
+        )
+        raise ProfileError(source, problem, key=key, line=line) from None
 
 
 @cache
@@ -261,6 +244,8 @@ def merge_profiles(default: Profile, own: Profile) -> Profile:
     return Profile(
         format=own.format,
         name=pick("name", own.name, default.name),
+        # The names in other languages go with the name they translate.
+        names=own.names if own_sets("name") else default.names,
         support_contact=pick("support_contact", own.support_contact, default.support_contact),
         country=pick("country", own.country, default.country),
         include_default=own.include_default,
@@ -284,35 +269,41 @@ def _read_bounded(path: Path | str, source: str) -> bytes:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ProfileError(source, "there is no such file") from None
+        raise ProfileError(source, _p("no_such_file")) from None
     except ValueError:  # a NUL byte in the path
-        raise ProfileError(source, "this is not a valid file name") from None
+        raise ProfileError(source, _p("bad_file_name")) from None
     except OSError as exc:
-        raise ProfileError(source, f"the file cannot be read ({exc.strerror or exc})") from None
+        raise ProfileError(source, _unreadable(exc)) from None
     if stat.S_ISDIR(st.st_mode):
-        raise ProfileError(source, "this is a folder, not a profile file")
+        raise ProfileError(source, _p("is_folder"))
     if not stat.S_ISREG(st.st_mode):
-        raise ProfileError(source, "this is not a regular file")
+        raise ProfileError(source, _p("not_regular"))
     if st.st_size > MAX_FILE_BYTES:
         raise ProfileError(source, _too_large(st.st_size))
     try:
         with open(path, "rb") as handle:
             return handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise ProfileError(source, f"the file cannot be read ({exc.strerror or exc})") from None
+        raise ProfileError(source, _unreadable(exc)) from None
 
 
-def _too_large(size: int) -> str:
-    return f"the file is too large ({size:,} bytes); a profile may be at most 1 MB"
+def _unreadable(exc: OSError) -> Phrase:
+    return _p("unreadable", detail=exc.strerror or str(exc))
+
+
+def _too_large(size: int) -> Phrase:
+    return _p("too_large", size=f"{size:,}")
+
+
+def _too_many(count: int, limit: int) -> Phrase:
+    return _p("too_many", count=f"{count:,}", limit=f"{limit:,}")
 
 
 def _decode(data: bytes, source: str) -> str:
     if len(data) > MAX_FILE_BYTES:
         raise ProfileError(source, _too_large(len(data)))
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise ProfileError(
-            source, "the file is UTF-16 text; save it as UTF-8 (a profile must be UTF-8)", line=1
-        )
+        raise ProfileError(source, _p("utf16"), line=1)
     if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark, as Notepad writes
         data = data[3:]
     try:
@@ -322,9 +313,7 @@ def _decode(data: bytes, source: str) -> str:
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         byte = data[exc.start]
         raise ProfileError(
-            source,
-            f"the file is not UTF-8 text (byte 0x{byte:02X} at column {column}); save it as UTF-8",
-            line=line,
+            source, _p("not_utf8", byte=f"0x{byte:02X}", column=column), line=line
         ) from None
 
 
@@ -332,32 +321,34 @@ _LONG_NUMBER = re.compile(r"[0-9][0-9_]{999,}")
 _TOML_WHERE = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)\s*$")
 
 
+# tomllib's messages that a person writing a profile meets most, in plain words (others are
+# shown as tomllib writes them, in English).
 _TOML_PLAIN: Final = (
-    (
-        re.compile(r"^Illegal character '\\n'"),
-        "a quoted text is not closed before the end of the line",
-    ),
-    (re.compile(r"^Cannot overwrite a value"), "a key is set twice"),
-    (re.compile(r"^Cannot declare \(.*\) twice"), "a table is declared twice"),
+    (re.compile(r"^Illegal character '\\n'"), "toml_unclosed_string"),
+    (re.compile(r"^Cannot overwrite a value"), "toml_key_twice"),
+    (re.compile(r"^Cannot declare \(.*\) twice"), "toml_table_twice"),
 )
 
 
 def _syntax_error(source: str, message: str, text: str) -> ProfileError:
     match = _TOML_WHERE.search(message)
     line: int | None = None
-    problem = message
-    if match:
-        problem = message[: match.start()]
-        if match.group(1):
-            line = int(match.group(1))
-            problem += f" (column {match.group(2)})"
-        else:
-            line = text.count("\n") + (0 if text.endswith("\n") else 1)
-            problem += " (at the end of the file)"
+    detail: object = message[: match.start()] if match else message
     for pattern, plain in _TOML_PLAIN:
-        problem = pattern.sub(plain, problem)
-    problem = problem[:1].lower() + problem[1:]
-    return ProfileError(source, f"this is not valid TOML: {problem}", line=line)
+        if pattern.match(str(detail)):
+            detail = _p(plain)
+            break
+    else:
+        detail = str(detail)[:1].lower() + str(detail)[1:]
+    if match and match.group(1):
+        line = int(match.group(1))
+        return ProfileError(
+            source, _p("toml_at_column", detail=detail, column=int(match.group(2))), line=line
+        )
+    if match:
+        line = text.count("\n") + (0 if text.endswith("\n") else 1)
+        return ProfileError(source, _p("toml_at_end", detail=detail), line=line)
+    return ProfileError(source, _p("toml", detail=detail), line=line)
 
 
 # --------------------------------------------------------------------------- lines
@@ -467,38 +458,44 @@ def _show_key(key: Key) -> str:
     return out
 
 
-def _show_table(table: Key) -> str:
+def _show_table(table: Key) -> Phrase:
     names = ".".join(p for p in table if isinstance(p, str))
     if not table:
-        return "at the top level"
+        return _p("at_top_level")
     if isinstance(table[-1], int):
-        return f"in [[{names}]]"
-    return f"in [{names}]"
+        return _p("in_array", name=names)
+    return _p("in_table", name=names)
 
 
-def _quote(value: str) -> str:
+def _quote(value: str) -> Phrase:
+    """A value from the file, quoted (as JSON writes it, so nothing in it is hidden)."""
     if len(value) > 80:
-        return json.dumps(value[:77], ensure_ascii=False)[:-1] + '…"'
-    return json.dumps(value, ensure_ascii=False)
+        return _p("quoted", text=json.dumps(value[:77], ensure_ascii=False)[1:-1] + "…")
+    return _p("quoted", text=json.dumps(value, ensure_ascii=False)[1:-1])
 
 
-def _describe(value: object) -> str:
+def _key_name(name: str) -> Phrase:
+    return _p("key_name", name=name)
+
+
+def _describe(value: object) -> Phrase:
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return _p("value_true" if value else "value_false")
     if isinstance(value, str):
-        return f"the text {_quote(value)}"
+        return _p("value_text", value=_quote(value))
     if isinstance(value, int | float):
-        return f"the number {value}"
+        return _p("value_number", value=str(value))
     if isinstance(value, list):
-        return "a list"
+        return _p("value_list")
     if isinstance(value, dict):
-        return "a table"
-    return "a date or time"
+        return _p("value_table")
+    return _p("value_date")
 
 
 _TOP_KEYS: Final = (
     "format",
     "name",
+    "names",
     "support_contact",
     "country",
     "include_default",
@@ -517,7 +514,16 @@ _DOH_KEYS: Final = ("name", "url", "bootstrap")
 _INJECTION_KEYS: Final = ("probe_addresses", "names")
 _CAPTIVE_KEYS: Final = ("url", "expect_status", "expect_body")
 _EXIT_KEYS: Final = ("url",)
-_SERVICE_KEYS: Final = ("id", "name", "group", "urls", "domestic", "sensitive", "known_networks")
+_SERVICE_KEYS: Final = (
+    "id",
+    "name",
+    "names",
+    "group",
+    "urls",
+    "domestic",
+    "sensitive",
+    "known_networks",
+)
 _VPN_KEYS: Final = ("expected", "endpoints")
 _ENDPOINT_KEYS: Final = ("name", "host", "port", "protocol")
 _ARRAY_TABLES: Final = {"resolvers", "doh", "captive_checks", "services", "endpoints"}
@@ -538,7 +544,7 @@ class _Checker:
 
     # ---- errors
 
-    def error(self, key: Key, problem: str, needle: str | None = None) -> ProfileError:
+    def error(self, key: Key, problem: Phrase, needle: str | None = None) -> ProfileError:
         return ProfileError(
             self.source, problem, key=_show_key(key), line=self.locator.line_of(key, needle)
         )
@@ -549,20 +555,20 @@ class _Checker:
         for name in table:
             if name in allowed:
                 continue
-            shown = name if len(name) <= 60 else name[:57] + "…"
-            problem = f"unknown key {shown!r} {_show_table(path)}"
+            shown = _key_name(name if len(name) <= 60 else name[:57] + "…")
+            where = _show_table(path)
             close = difflib.get_close_matches(name, allowed, n=1, cutoff=0.6)
             if close:
-                problem += f"; did you mean {close[0]!r}?"
+                problem = _p("unknown_key_close", key=shown, table=where, close=_key_name(close[0]))
             elif path and name in _TOP_KEYS:
-                problem += f"; {name!r} belongs at the top level, before the first [table] header"
+                problem = _p("unknown_key_top", key=shown, table=where)
             else:
-                problem += f" (allowed: {', '.join(allowed)})"
+                problem = _p("unknown_key", key=shown, table=where, allowed=", ".join(allowed))
             raise self.error((*path, name), problem)
         for name in required:
             if name not in table:
                 raise self.error(
-                    (*path, name), f"the required key {name!r} is missing {_show_table(path)}"
+                    (*path, name), _p("missing_key", key=_key_name(name), table=_show_table(path))
                 )
 
     # ---- scalars
@@ -582,22 +588,20 @@ class _Checker:
         self, value: object, key: Key, *, multiline: bool = False, max_len: int = MAX_STRING
     ) -> str:
         if not isinstance(value, str):
-            raise self.error(key, f"must be text in quotes, not {_describe(value)}")
+            raise self.error(key, _p("not_text", value=_describe(value)))
         if len(value) > max_len:
-            raise self.error(
-                key, f"is {len(value):,} characters long; at most {max_len:,} are allowed"
-            )
+            raise self.error(key, _p("too_long", length=f"{len(value):,}", limit=f"{max_len:,}"))
         if not value.strip():
-            raise self.error(key, "must not be empty")
+            raise self.error(key, _p("empty"))
         bad = [c for c in value if (ord(c) < 0x20 and not (multiline and c in "\t\r\n"))]
         if bad or "\x7f" in value:
-            raise self.error(key, f"{_quote(value)} contains control characters")
+            raise self.error(key, _p("control_characters", value=_quote(value)))
         return value
 
     def boolean(self, table: dict[str, Any], name: str, path: Key) -> bool:
         value = table[name]
         if not isinstance(value, bool):
-            raise self.error((*path, name), f"must be true or false, not {_describe(value)}")
+            raise self.error((*path, name), _p("not_boolean", value=_describe(value)))
         return value
 
     def flag(self, table: dict[str, Any], name: str, path: Key) -> bool:
@@ -606,18 +610,20 @@ class _Checker:
     def integer(self, table: dict[str, Any], name: str, path: Key, low: int, high: int) -> int:
         value = table[name]
         if isinstance(value, bool) or not isinstance(value, int):
-            raise self.error((*path, name), f"must be a whole number, not {_describe(value)}")
+            raise self.error((*path, name), _p("not_whole_number", value=_describe(value)))
         if not low <= value <= high:
-            raise self.error((*path, name), f"must be from {low} to {high}, not {value}")
+            raise self.error(
+                (*path, name), _p("out_of_range", low=low, high=high, value=str(value))
+            )
         return value
 
     def seconds(self, table: dict[str, Any], name: str, path: Key, high: float) -> float:
         value = table[name]
         if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.error((*path, name), f"must be a number of seconds, not {_describe(value)}")
+            raise self.error((*path, name), _p("not_seconds", value=_describe(value)))
         if not math.isfinite(value) or not 0 < value <= high:
             raise self.error(
-                (*path, name), f"must be more than 0 and at most {high:g} seconds, not {value}"
+                (*path, name), _p("seconds_out_of_range", high=f"{high:g}", value=str(value))
             )
         return float(value)
 
@@ -626,11 +632,9 @@ class _Checker:
     def array(self, table: dict[str, Any], name: str, path: Key, max_items: int) -> list[Any]:
         value = table[name]
         if not isinstance(value, list):
-            raise self.error((*path, name), f"must be a list [ … ], not {_describe(value)}")
+            raise self.error((*path, name), _p("not_list", value=_describe(value)))
         if len(value) > max_items:
-            raise self.error(
-                (*path, name), f"has {len(value):,} entries; at most {max_items:,} are allowed"
-            )
+            raise self.error((*path, name), _too_many(len(value), max_items))
         return value
 
     def tables(self, raw: dict[str, Any], name: str, path: Key, max_items: int) -> list[Any]:
@@ -638,30 +642,22 @@ class _Checker:
         value = raw[name]
         header = ".".join(p for p in (*path, name) if isinstance(p, str))
         if isinstance(value, dict):
-            raise self.error(
-                (*path, name),
-                f"must be a list of tables: write [[{header}]] with double brackets, "
-                f"not [{header}]",
-            )
+            raise self.error((*path, name), _p("single_brackets", header=header))
         if not isinstance(value, list):
-            raise self.error(
-                (*path, name), f"must be a list of [[{header}]] tables, not {_describe(value)}"
-            )
+            raise self.error((*path, name), _p("not_tables", header=header, value=_describe(value)))
         if len(value) > max_items:
-            raise self.error(
-                (*path, name), f"has {len(value):,} entries; at most {max_items:,} are allowed"
-            )
+            raise self.error((*path, name), _too_many(len(value), max_items))
         for index, entry in enumerate(value):
             if not isinstance(entry, dict):
                 raise self.error(
-                    (*path, name, index), f"each entry must be a table, not {_describe(entry)}"
+                    (*path, name, index), _p("entry_not_table", value=_describe(entry))
                 )
         return value
 
     def table(self, raw: dict[str, Any], name: str, path: Key) -> dict[str, Any]:
         value = raw[name]
         if not isinstance(value, dict):
-            raise self.error((*path, name), f"must be a table [{name}], not {_describe(value)}")
+            raise self.error((*path, name), _p("not_table", name=name, value=_describe(value)))
         return value
 
     def strings(
@@ -674,106 +670,92 @@ class _Checker:
     ) -> tuple[str, ...]:
         items = self.array(table, name, path, max_items)
         if not items:
-            raise self.error((*path, name), "must not be an empty list")
+            raise self.error((*path, name), _p("empty_list"))
         return tuple(check(self.string_value(item, (*path, name)), (*path, name)) for item in items)
 
     # ---- value kinds
 
     def url(self, value: str, key: Key, schemes: tuple[str, ...] = ("http", "https")) -> str:
-        kind = "an https URL" if schemes == ("https",) else "an http(s) URL"
+        https = schemes == ("https",)
+        kind = _p("an_https_url" if https else "an_http_url")
         shown = _quote(value)
+
+        def bad(problem: str, **params: object) -> ProfileError:
+            return self.error(key, _p(problem, value=shown, kind=kind, **params), needle=value)
+
         if any(c.isspace() or ord(c) < 0x20 for c in value) or "\\" in value:
-            raise self.error(
-                key, f"{shown} is not {kind}: it contains spaces or backslashes", needle=value
-            )
+            raise bad("url_spaces")
         try:
             parts = urlsplit(value)
         except ValueError:
-            raise self.error(key, f"{shown} is not {kind}", needle=value) from None
+            raise bad("not_url") from None
         scheme = parts.scheme.lower()
         if scheme not in schemes:
             if not scheme or "://" not in value:
-                hint = f" (it must start with {' or '.join(f'{s}://' for s in schemes)})"
-            else:
-                allowed = " and ".join(f"{s}://" for s in schemes)
-                hint = f" (only {allowed} {'is' if len(schemes) == 1 else 'are'} allowed)"
-            raise self.error(key, f"{shown} is not {kind}{hint}", needle=value)
+                raise bad("url_start_https" if https else "url_start_http")
+            raise bad("url_only_https" if https else "url_only_http")
         if not value.lower().startswith(f"{scheme}://"):
-            raise self.error(key, f"{shown} is not {kind} (it needs {scheme}://)", needle=value)
+            raise bad("url_needs_scheme", scheme=f"{scheme}://")
         host = parts.hostname
         if not host:
-            raise self.error(key, f"{shown} is not {kind}: it has no host name", needle=value)
+            raise bad("url_no_host")
         if parts.username is not None or parts.password is not None:
-            raise self.error(key, f"{shown} must not contain a user name or password", needle=value)
+            raise bad("url_login")
         try:
             port = parts.port
         except ValueError:
             port = 0
         if port == 0:
-            raise self.error(key, f"{shown} has an invalid port", needle=value)
+            raise bad("url_port")
         if not _valid_host(host):
-            raise self.error(key, f"{shown} has an invalid host name", needle=value)
+            raise bad("url_host")
         return value
 
     def host(self, value: str, key: Key) -> str:
         if "://" in value or "/" in value:
-            raise self.error(
-                key, f"{_quote(value)} must be a host name or address, not a URL", needle=value
-            )
+            raise self.error(key, _p("host_is_url", value=_quote(value)), needle=value)
         candidate = value[1:-1] if value.startswith("[") and value.endswith("]") else value
         if not _valid_host(candidate.lower()):
-            hint = " (give the port in 'port')" if ":" in candidate else ""
-            raise self.error(key, f"{_quote(value)} is not a valid host name{hint}", needle=value)
+            problem = "host_with_port" if ":" in candidate else "bad_host"
+            raise self.error(key, _p(problem, value=_quote(value)), needle=value)
         return candidate
 
     def address(self, value: str, key: Key) -> str:
         try:
             address = ipaddress.ip_address(value)
         except ValueError:
-            raise self.error(
-                key,
-                f"{_quote(value)} is not an IP address (write an address like 8.8.8.8)",
-                needle=value,
-            ) from None
+            raise self.error(key, _p("not_address", value=_quote(value)), needle=value) from None
         if address.is_multicast or address.is_unspecified:
-            raise self.error(
-                key, f"{_quote(value)} cannot be used: it is not a unicast address", needle=value
-            )
+            raise self.error(key, _p("not_unicast", value=_quote(value)), needle=value)
         return str(address)
 
     def network(self, value: str, key: Key) -> str:
         try:
             return str(ipaddress.ip_network(value, strict=True))
         except ValueError as exc:
-            hint = ""
-            with contextlib.suppress(ValueError):
-                hint = f' (did you mean "{ipaddress.ip_network(value, strict=False)}"?)'
+            problem = _p("bad_network", value=_quote(value))
             if "host bits" in str(exc):
-                problem = f"{_quote(value)} is not a valid network: it has host bits set{hint}"
-            else:
-                problem = f"{_quote(value)} is not a valid network (write it like 192.0.2.0/24)"
+                problem = _p("host_bits", value=_quote(value))
+                with contextlib.suppress(ValueError):
+                    meant = str(ipaddress.ip_network(value, strict=False))
+                    problem = _p("host_bits_meant", value=_quote(value), meant=_quote(meant))
             raise self.error(key, problem, needle=value) from None
 
     def hostname(self, value: str, key: Key) -> str:
         if "://" in value or "/" in value or not _valid_host(value.lower()):
-            raise self.error(key, f"{_quote(value)} is not a valid host name", needle=value)
+            raise self.error(key, _p("bad_host", value=_quote(value)), needle=value)
         return value.lower()
 
     # ---- sections
 
     def profile(self, raw: dict[str, Any]) -> Profile:
         if "format" not in raw:
-            raise ProfileError(
-                self.source, "the required key 'format' is missing; start the file with format = 1"
-            )
+            raise ProfileError(self.source, _p("format_missing"))
         fmt = raw["format"]
         if isinstance(fmt, bool) or not isinstance(fmt, int):
-            raise self.error(("format",), f"must be the number {FORMAT}, not {_describe(fmt)}")
+            raise self.error(("format",), _p("format_not_number", value=_describe(fmt)))
         if fmt != FORMAT:
-            raise self.error(
-                ("format",),
-                f"format {fmt} is not supported; this version of Clearsight reads format {FORMAT}",
-            )
+            raise self.error(("format",), _p("format_unsupported", format=str(fmt)))
         self.check_keys(raw, _TOP_KEYS, (), required=("name",))
 
         include_default = True
@@ -782,6 +764,7 @@ class _Checker:
         standalone = not include_default
 
         name = self.string(raw, "name", ())
+        names = self.names(raw, ()) if "names" in raw else ()
         self.explicit.add("name")
         support_contact = None
         if "support_contact" in raw:
@@ -791,18 +774,10 @@ class _Checker:
         if "country" in raw:
             country = self.string(raw, "country", ())
             if not _COUNTRY.fullmatch(country):
-                raise self.error(
-                    ("country",),
-                    f"{_quote(country)} is not a country code: use two capital letters "
-                    '(ISO 3166), such as "CN"',
-                )
+                raise self.error(("country",), _p("bad_country", value=_quote(country)))
             self.explicit.add("country")
         elif standalone:
-            raise self.error(
-                ("country",),
-                "the required key 'country' is missing (a profile with include_default = false "
-                'must say where the user is, e.g. country = "CN")',
-            )
+            raise self.error(("country",), _p("country_missing"))
 
         settings = self.settings(raw) if "settings" in raw else Settings()
         resolvers = self.resolvers(raw) if "resolvers" in raw else ()
@@ -829,6 +804,7 @@ class _Checker:
             vpn=vpn,
             source=None,
             explicit_keys=frozenset(self.explicit),
+            names=names,
         )
 
     def settings(self, raw: dict[str, Any]) -> Settings:
@@ -847,8 +823,7 @@ class _Checker:
             if deadline < timeout:
                 raise self.error(
                     (*path, "deadline_s"),
-                    f"the whole run's deadline ({deadline:g} s) must not be shorter than "
-                    f"one operation's timeout_s ({timeout:g} s)",
+                    _p("deadline_too_short", deadline=f"{deadline:g}", timeout=f"{timeout:g}"),
                 )
         language = "en"
         if "language" in table:
@@ -856,8 +831,7 @@ class _Checker:
             if language not in LANGUAGES:
                 raise self.error(
                     (*path, "language"),
-                    f"{_quote(language)} is not a language Clearsight speaks: use "
-                    + " or ".join(f'"{lang}"' for lang in LANGUAGES),
+                    _p("bad_language", value=_quote(language), languages=", ".join(LANGUAGES)),
                 )
         ca_file = self.ca_file(table) if "ca_file" in table else None
         return Settings(timeout_s=timeout, deadline_s=deadline, ca_file=ca_file, language=language)
@@ -866,38 +840,27 @@ class _Checker:
         key: Key = ("settings", "ca_file")
         value = self.string(table, "ca_file", ("settings",))
         if "\x00" in value:
-            raise self.error(key, "is not a valid path")
+            raise self.error(key, _p("bad_path"))
         if os.path.isabs(value):
             path = Path(os.path.normpath(value))
         elif self.base_dir is None:
-            raise self.error(
-                key,
-                f"{_quote(value)} is a relative path, but this profile has no folder to "
-                "resolve it against; give an absolute path",
-            )
+            raise self.error(key, _p("relative_path", value=_quote(value)))
         else:
             folder = os.path.abspath(self.base_dir)
             joined = os.path.normpath(os.path.join(folder, value))
             if os.path.commonpath([folder, joined]) != folder:
-                raise self.error(
-                    key,
-                    f"{_quote(value)} points outside the profile's folder; keep the file next "
-                    "to the profile or give an absolute path",
-                )
+                raise self.error(key, _p("outside_folder", value=_quote(value)))
             path = Path(joined)
         try:
             mode = os.stat(path).st_mode
         except (FileNotFoundError, NotADirectoryError):
-            raise self.error(
-                key, f"the certificate file {_quote(str(path))} does not exist"
-            ) from None
+            raise self.error(key, _p("ca_missing", file=_quote(str(path)))) from None
         except OSError as exc:  # e.g. a folder on the way that this user may not enter
             raise self.error(
-                key,
-                f"the certificate file {_quote(str(path))} cannot be read ({exc.strerror or exc})",
+                key, _p("ca_unreadable", file=_quote(str(path)), detail=exc.strerror or str(exc))
             ) from None
         if not stat.S_ISREG(mode):
-            raise self.error(key, f"{_quote(str(path))} is not a file")
+            raise self.error(key, _p("not_a_file", value=_quote(str(path))))
         return path
 
     def resolvers(self, raw: dict[str, Any]) -> tuple[Resolver, ...]:
@@ -917,7 +880,7 @@ class _Checker:
         for index, entry in enumerate(self.tables(raw, "doh", (), MAX_DOH)):
             path: Key = ("doh", index)
             self.check_keys(entry, _DOH_KEYS, path, required=("name", "url"))
-            name = self.unique_name(entry, path, seen, "DoH server")
+            name = self.unique_name(entry, path, seen, "doh")
             url = self.url(self.string(entry, "url", path), (*path, "url"), schemes=("https",))
             bootstrap: tuple[str, ...] = ()
             if "bootstrap" in entry:
@@ -925,8 +888,7 @@ class _Checker:
             elif not _is_ip(urlsplit(url).hostname or ""):
                 raise self.error(
                     (*path, "bootstrap"),
-                    "the required key 'bootstrap' is missing in [[doh]]: list the addresses of "
-                    f"{urlsplit(url).hostname}, so that no DNS lookup is needed to reach it",
+                    _p("bootstrap_missing", host=urlsplit(url).hostname or url),
                 )
             out.append(DohResolver(name=name, url=url, bootstrap=bootstrap))
         return tuple(out)
@@ -955,7 +917,11 @@ class _Checker:
             if url in seen:
                 raise self.error(
                     (*path, "url"),
-                    f"{_quote(url)} is already checked by captive_checks[{seen[url] + 1}]",
+                    _p(
+                        "already_checked",
+                        value=_quote(url),
+                        other=f"captive_checks[{seen[url] + 1}]",
+                    ),
                     needle=url,
                 )
             seen[url] = index
@@ -966,11 +932,7 @@ class _Checker:
             if "expect_body" in entry:
                 body = self.string(entry, "expect_body", path, multiline=True)
             if status is None and body is None:
-                raise self.error(
-                    path,
-                    "a captive-portal check needs expect_status, expect_body or both "
-                    "(what a working network answers)",
-                )
+                raise self.error(path, _p("captive_expectation"))
             out.append(CaptiveCheckSpec(url=url, expect_status=status, expect_body=body))
         return tuple(out)
 
@@ -991,16 +953,15 @@ class _Checker:
             self.check_keys(entry, _SERVICE_KEYS, path, required=("id", "name", "group", "urls"))
             service_id = self.string(entry, "id", path, max_len=MAX_ID)
             if not _SERVICE_ID.fullmatch(service_id):
-                raise self.error(
-                    (*path, "id"),
-                    f"the service id {_quote(service_id)} may only contain lower-case letters "
-                    'a-z, digits, "_" and "-"',
-                )
+                raise self.error((*path, "id"), _p("bad_service_id", value=_quote(service_id)))
             if service_id in seen:
                 raise self.error(
                     (*path, "id"),
-                    f"the service id {_quote(service_id)} is already used by "
-                    f"services[{seen[service_id] + 1}]",
+                    _p(
+                        "service_id_used",
+                        value=_quote(service_id),
+                        other=f"services[{seen[service_id] + 1}]",
+                    ),
                     needle=service_id,
                 )
             seen[service_id] = index
@@ -1019,6 +980,7 @@ class _Checker:
                     domestic=self.flag(entry, "domestic", path),
                     sensitive=self.flag(entry, "sensitive", path),
                     known_networks=networks,
+                    names=self.names(entry, path) if "names" in entry else (),
                 )
             )
         return tuple(out)
@@ -1037,20 +999,31 @@ class _Checker:
             for index, entry in enumerate(self.tables(table, "endpoints", path, MAX_VPN_ENDPOINTS)):
                 where: Key = ("vpn", "endpoints", index)
                 self.check_keys(entry, _ENDPOINT_KEYS, where, required=_ENDPOINT_KEYS)
-                name = self.unique_name(entry, where, seen, "VPN endpoint")
+                name = self.unique_name(entry, where, seen, "endpoint")
                 host = self.host(self.string(entry, "host", where), (*where, "host"))
                 port = self.integer(entry, "port", where, 1, 65535)
                 protocol = self.string(entry, "protocol", where)
                 if protocol not in VPN_PROTOCOLS:
                     close = difflib.get_close_matches(protocol, VPN_PROTOCOLS, n=1, cutoff=0.6)
-                    hint = f'; did you mean "{close[0]}"?' if close else ""
-                    raise self.error(
-                        (*where, "protocol"),
-                        f"{_quote(protocol)} is not a known protocol (use one of "
-                        f"{', '.join(VPN_PROTOCOLS)}){hint}",
-                    )
+                    known = ", ".join(VPN_PROTOCOLS)
+                    problem = _p("bad_protocol", value=_quote(protocol), known=known)
+                    if close:
+                        problem = _p(
+                            "bad_protocol_close",
+                            value=_quote(protocol),
+                            known=known,
+                            close=_quote(close[0]),
+                        )
+                    raise self.error((*where, "protocol"), problem)
                 endpoints.append(VpnEndpoint(name=name, host=host, port=port, protocol=protocol))
         return VpnSettings(expected=expected, endpoints=tuple(endpoints))
+
+    def names(self, raw: dict[str, Any], path: Key) -> Names:
+        """``names = { zh_CN = "…" }``: the name in other languages Clearsight speaks."""
+        table = self.table(raw, "names", path)
+        where: Key = (*path, "names")
+        self.check_keys(table, LANGUAGES, where)
+        return tuple((language, self.string(table, language, where)) for language in table)
 
     def unique_name(self, entry: dict[str, Any], path: Key, seen: dict[str, int], what: str) -> str:
         name = self.string(entry, "name", path)
@@ -1058,7 +1031,7 @@ class _Checker:
             earlier = _show_key((*path[:-1], seen[name]))
             raise self.error(
                 (*path, "name"),
-                f"the {what} name {_quote(name)} is already used by {earlier}",
+                _p(f"{what}_name_used", value=_quote(name), other=earlier),
                 needle=name,
             )
         seen[name] = int(path[-1])
@@ -1068,7 +1041,7 @@ class _Checker:
 def _check_merged(merged: Profile, own: Profile, source: str, locator: _Locator) -> None:
     """What merging onto the default can still leave wrong, blamed on the own file."""
 
-    def fail(key: Key, problem: str) -> ProfileError:
+    def fail(key: Key, problem: Phrase) -> ProfileError:
         return ProfileError(source, problem, key=_show_key(key), line=locator.line_of(key))
 
     explicit = own.explicit_keys or frozenset()
@@ -1081,17 +1054,26 @@ def _check_merged(merged: Profile, own: Profile, source: str, locator: _Locator)
         )
         raise fail(
             key,
-            f"the whole run's deadline ({settings.deadline_s:g} s, from the default profile "
-            f"unless set here) must not be shorter than timeout_s ({settings.timeout_s:g} s); "
-            "set deadline_s as well",
+            _p(
+                "merged_deadline_too_short",
+                deadline=f"{settings.deadline_s:g}",
+                timeout=f"{settings.timeout_s:g}",
+            ),
         )
     if merged.dns_injection is not None and not merged.dns_injection.probe_addresses:
         raise fail(
             ("dns_injection", "probe_addresses"),
-            "the required key 'probe_addresses' is missing in [dns_injection]",
+            _p(
+                "missing_key",
+                key=_key_name("probe_addresses"),
+                table=_p("in_table", name="dns_injection"),
+            ),
         )
     if merged.exit_check is not None and not merged.exit_check.url:
-        raise fail(("exit_check", "url"), "the required key 'url' is missing in [exit_check]")
+        raise fail(
+            ("exit_check", "url"),
+            _p("missing_key", key=_key_name("url"), table=_p("in_table", name="exit_check")),
+        )
 
 
 def _merge_list(base: Sequence[T], extra: Sequence[T], key: Callable[[T], str]) -> tuple[T, ...]:

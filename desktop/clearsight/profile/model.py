@@ -17,6 +17,15 @@ from urllib.parse import urlsplit
 
 FORMAT: Final = 1
 LANGUAGES: Final = ("en", "zh_CN")
+#: A name in other languages, as ``names = { zh_CN = "百度" }`` gives it: (language, name).
+Names = tuple[tuple[str, str], ...]
+
+
+def name_in(name: str, names: Names, language: str) -> str:
+    """The name in ``language`` where the profile gives one, else the name as written."""
+    return dict(names).get(language, name)
+
+
 VPN_PROTOCOLS: Final = ("openvpn-udp", "openvpn-tcp", "ikev2", "wireguard", "tcp", "https")
 
 
@@ -97,6 +106,10 @@ class Service:
     domestic: bool = False
     sensitive: bool = False
     known_networks: tuple[str, ...] = ()
+    names: Names = ()  # the name in other languages (the default profile's: 百度, 谷歌地图)
+
+    def name_in(self, language: str) -> str:
+        return name_in(self.name, self.names, language)
 
     @property
     def hosts(self) -> tuple[str, ...]:
@@ -147,6 +160,20 @@ class Profile:
     vpn: VpnSettings
     source: Path | None = None
     explicit_keys: frozenset[str] | None = field(default=None, compare=False, repr=False)
+    names: Names = ()  # the profile's name in other languages
+
+    def name_in(self, language: str) -> str:
+        return name_in(self.name, self.names, language)
+
+    def names_by_language(self) -> dict[str, str]:
+        """The profile's name in every language Clearsight speaks (for the report)."""
+        return {language: self.name_in(language) for language in LANGUAGES}
+
+    def service_names_by_language(self) -> dict[str, dict[str, str]]:
+        """Service id -> its name in every language Clearsight speaks (for the report)."""
+        return {
+            s.id: {language: s.name_in(language) for language in LANGUAGES} for s in self.services
+        }
 
     @property
     def is_builtin(self) -> bool:

@@ -10,7 +10,8 @@ import os
 import platform
 import stat
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,9 @@ from typing import Any
 from clearsight import APP_NAME, __version__
 from clearsight.diagnosis import Diagnosis, Finding, ServiceVerdict, diagnose
 from clearsight.diagnosis.vocabulary import UNCLEAR_CAUSES
-from clearsight.explanations import Catalog, catalog
+from clearsight.explanations import LANGUAGES, Catalog, Phrase, catalog
+from clearsight.explanations.file_problems import FileError
+from clearsight.explanations.file_problems import file_problem as _p
 from clearsight.probes.records import (
     NetworkEnvironment,
     Observation,
@@ -39,10 +42,16 @@ from clearsight.report.view import as_dict
 SCHEMA = "clearsight-report/1"
 MAX_REPORT_BYTES = 50 * 1024 * 1024
 LAYER_ORDER = ("dns", "tcp", "tls", "http")
+# Params whose values are names of services: said in the report's language.
+SERVICE_NAME_PARAMS = frozenset({"service", "services", "blocked"})
 
 
-class ReportError(ValueError):
-    """A saved report that cannot be read (the message names the file and the problem)."""
+class ReportError(FileError, ValueError):
+    """A saved report that cannot be read: one sentence naming the file and the problem, in
+    any language (:meth:`message`); ``str()`` is the English."""
+
+    def __init__(self, path: Path, problem: Phrase) -> None:
+        super().__init__(str(path), problem)
 
 
 @dataclass(frozen=True)
@@ -60,6 +69,11 @@ class RunMeta:
     # What an earlier redaction removed ((class, count), ...): kept when a redacted
     # report is rendered again, since its tokens no longer show the values.
     redactions: tuple[tuple[str, int], ...] = ()
+    # The profile's and its services' names by language (``names = { zh_CN = "…" }``;
+    # Profile.names_by_language and service_names_by_language): the report shows the one
+    # of its language and keeps them all, so it can be rendered again in another.
+    names: Mapping[str, str] = field(default_factory=dict)
+    service_names: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 def platform_info() -> dict[str, str]:
@@ -102,10 +116,11 @@ def build_report(
     # A report redacted before stays redacted (its tokens cannot be undone).
     removed = merge_summaries([{"class": cls, "count": count} for cls, count in meta.redactions])
     platform_data = dict(meta.platform or platform_info())
-    profile_name = meta.profile_name
+    # The profile's name in every language (a user name in it is personal, in any language).
+    profile_names = {lang: meta.names.get(lang) or meta.profile_name for lang in LANGUAGES}
     if redact:
         options = redaction or RedactionOptions()
-        existing = [json.dumps([to_json(o) for o in observations]), profile_name]
+        existing = [json.dumps([to_json(o) for o in observations]), *profile_names.values()]
         redactor = collect(
             observations,
             options.identity or machine_identity(),
@@ -118,22 +133,26 @@ def build_report(
         observations = redactor.observations(observations)
         if redactor.tokens:
             diagnosis = diagnose(observations)
-        profile_name = redactor.text(profile_name)
+        profile_names = {lang: redactor.text(name) for lang, name in profile_names.items()}
         platform_data = {key: redactor.text(str(value)) for key, value in platform_data.items()}
         removed = merge_summaries(removed, redactor.summary())
+    texts = catalog(language)
     network = dict(diagnosis.network)
     for key, value in original.network.items():
         # Facts about an address's class (private egress, an IPv6 route) survive its token.
         if isinstance(value, bool):
             network[key] = value
-    texts = catalog(language)
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "report_id": report_id,
         "app": {"name": APP_NAME, "version": __version__},
         "diagnosis_version": diagnosis.version,
         "language": texts.language,
-        "profile": {"name": profile_name, "support_contact": meta.support_contact},
+        "profile": {
+            "name": profile_names[texts.language],
+            "names": profile_names,
+            "support_contact": meta.support_contact,
+        },
         "started_at": meta.started_at,
         "finished_at": meta.finished_at,
         "duration_s": meta.duration_s,
@@ -144,7 +163,10 @@ def build_report(
         "summary": {"status": diagnosis.status, "headline": "", "advice": []},
         "network": network,
         "vpn": _vpn_section(diagnosis, observations),
-        "services": [_service_data(service) for service in diagnosis.services],
+        "services": [
+            _service_data(service, meta.service_names.get(service.id), texts.language)
+            for service in diagnosis.services
+        ],
         "findings": [_finding_data(finding) for finding in diagnosis.findings],
         "observations": [to_json(o) for o in observations],
     }
@@ -152,10 +174,14 @@ def build_report(
     return report
 
 
-def _service_data(service: ServiceVerdict) -> dict[str, Any]:
+def _service_data(
+    service: ServiceVerdict, names: Mapping[str, str] | None, language: str
+) -> dict[str, Any]:
+    names = {lang: (names or {}).get(lang) or service.name for lang in LANGUAGES}
     return {
         "id": service.id,
-        "name": service.name,
+        "name": names[language],
+        "names": names,
         "group": service.group,
         "domestic": service.domestic,
         "path": service.path,
@@ -193,9 +219,12 @@ def _finding_data(finding: Finding) -> dict[str, Any]:
 
 def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) -> None:
     """The plain-language texts, rendered from the (redacted) params: a user name that
-    happens to be an ordinary word never rewrites the catalog's own words."""
+    happens to be an ordinary word never rewrites the catalog's own words. Services are
+    named in the report's language (谷歌地图, not Google Maps); the params keep the names
+    the profile wrote."""
+    shown = {v.name: s["name"] for v, s in zip(diagnosis.services, report["services"], strict=True)}
     for service, verdict in zip(report["services"], diagnosis.services, strict=True):
-        params = service["params"]
+        params = _named(service["params"], shown)
         verdict_texts = texts.verdict(verdict.verdict, params, verdict.reason)
         service["title"] = verdict_texts.title
         service["explanation"] = verdict_texts.explanation
@@ -205,14 +234,27 @@ def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) ->
         if isinstance(reason, str) and not endpoint.get("detail"):
             endpoint["detail"] = texts.value("vpn_proof", reason)
     for item in report["findings"]:
-        finding_texts = texts.finding(item["code"], item["params"])
+        finding_texts = texts.finding(item["code"], _named(item["params"], shown))
         item["title"] = finding_texts.title
         item["explanation"] = finding_texts.explanation
         item["advice"] = finding_texts.advice
-    summary_params = diagnosis.summary_params
+    summary_params = _named(diagnosis.summary_params, shown)
     cause = unclear_cause(diagnosis)
     report["summary"]["headline"] = texts.headline(diagnosis.status, summary_params, cause)
     report["summary"]["advice"] = _summary_advice(report, texts, summary_params, cause)
+
+
+def _named(params: Mapping[str, Any], shown: Mapping[str, str]) -> dict[str, Any]:
+    """The params with every service name as the report shows it."""
+
+    def name(value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return [name(item) for item in value]
+        return shown.get(value, value) if isinstance(value, str) else value
+
+    return {
+        key: name(value) if key in SERVICE_NAME_PARAMS else value for key, value in params.items()
+    }
 
 
 def unclear_cause(diagnosis: Diagnosis) -> str | None:
@@ -309,8 +351,15 @@ def meta_from_report(report: dict[str, Any]) -> RunMeta:
                 removed.append((cls, count))
         elif isinstance(item, str):  # reports before counts were kept: a list of classes
             removed.append((item, 1))
+    service_names = {
+        str(s.get("id")): _names(s.get("names"))
+        for s in report.get("services") or []
+        if isinstance(s, dict) and isinstance(s.get("id"), str)
+    }
     return RunMeta(
         profile_name=str(profile.get("name") or ""),
+        names=_names(profile.get("names")),
+        service_names={sid: names for sid, names in service_names.items() if names},
         support_contact=contact if isinstance(contact, str) else None,
         started_at=str(report.get("started_at") or ""),
         finished_at=str(report.get("finished_at") or ""),
@@ -326,34 +375,41 @@ def meta_from_report(report: dict[str, Any]) -> RunMeta:
     )
 
 
+def _names(value: object) -> dict[str, str]:
+    """A saved ``names`` map ({language: name}); anything damaged is left out."""
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if k in LANGUAGES and isinstance(v, str) and v}
+
+
 def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
     """Read a saved report (JSON, or an HTML report with the JSON embedded)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ReportError(f"{path}: there is no such file") from None
+        raise ReportError(path, _p("no_such_file")) from None
     except ValueError:  # a NUL byte in the name
-        raise ReportError(f"{path}: this is not a valid file name") from None
+        raise ReportError(path, _p("bad_file_name")) from None
     except OSError as exc:
-        raise ReportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ReportError(path, _p("unreadable", detail=exc.strerror or str(exc))) from None
     if stat.S_ISDIR(st.st_mode):
-        raise ReportError(f"{path}: this is a folder, not a report")
+        raise ReportError(path, _p("report_is_folder"))
     if not stat.S_ISREG(st.st_mode):
         # a pipe or a device: reading it could block for ever or never end
-        raise ReportError(f"{path}: this is not a regular file")
+        raise ReportError(path, _p("not_regular"))
     if st.st_size > MAX_REPORT_BYTES:
-        raise ReportError(f"{path}: too large for a report ({st.st_size:,} bytes)")
+        raise ReportError(path, _p("report_too_large", size=f"{st.st_size:,}"))
     try:
         with open(path, "rb") as handle:
             raw = handle.read(MAX_REPORT_BYTES + 1)
     except OSError as exc:
-        raise ReportError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise ReportError(path, _p("unreadable", detail=exc.strerror or str(exc))) from None
     if len(raw) > MAX_REPORT_BYTES:  # it grew after the check
-        raise ReportError(f"{path}: too large for a report")
+        raise ReportError(path, _p("report_too_large", size=f"{len(raw):,}"))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ReportError(f"{path}: not a Clearsight report (not UTF-8 text)") from None
+        raise ReportError(path, _p("report_not_utf8")) from None
     text = _embedded_json(text, path)
     try:
         data = json.loads(text)
@@ -361,30 +417,32 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
         # JSONDecodeError, a number of more than 4300 digits (ValueError), nesting deeper
         # than the parser's stack (RecursionError)
         if isinstance(exc, json.JSONDecodeError):
-            detail = f"line {exc.lineno}: {exc.msg}"
+            detail = _p("json_at_line", line=exc.lineno, message=exc.msg)
         elif isinstance(exc, RecursionError):
-            detail = "nested too deeply"
+            detail = _p("json_too_deep")
         else:
-            detail = "a number is too long"
-        raise ReportError(f"{path}: not a Clearsight report (invalid JSON: {detail})") from None
+            detail = _p("json_long_number")
+        raise ReportError(path, _p("report_bad_json", detail=detail)) from None
     if not isinstance(data, dict):
-        raise ReportError(f"{path}: not a Clearsight report (expected a JSON object)")
+        raise ReportError(path, _p("report_not_object"))
     schema = data.get("schema")
     if schema != SCHEMA:
-        shown = "no schema" if schema is None else f"schema {_short(schema)}"
-        raise ReportError(f"{path}: not a Clearsight report ({shown}, expected {SCHEMA!r})")
+        if schema is None:
+            raise ReportError(path, _p("report_no_schema", expected=SCHEMA))
+        raise ReportError(path, _p("report_other_schema", schema=_short(schema), expected=SCHEMA))
     items = data.get("observations")
     if not isinstance(items, list):
-        raise ReportError(f"{path}: the report holds no observations to diagnose")
+        raise ReportError(path, _p("report_no_observations"))
     observations: list[Observation] = []
     for index, item in enumerate(items):
         try:
             observations.append(observation_from_json(item))
         except (RecordFormatError, TypeError, ValueError) as exc:
-            raise ReportError(f"{path}: observation {index + 1} is damaged ({exc})") from None
+            damage = _p("report_damaged", number=index + 1, detail=str(exc))
+            raise ReportError(path, damage) from None
         problem = _impossible(observations[-1])
         if problem:
-            raise ReportError(f"{path}: observation {index + 1} is damaged ({problem})")
+            raise ReportError(path, _p("report_damaged", number=index + 1, detail=problem))
     return data, tuple(observations)
 
 
@@ -414,11 +472,11 @@ def _embedded_json(text: str, path: Path) -> str:
         return text
     start = text.find(EMBED_TAG)
     if start < 0:
-        raise ReportError(f"{path}: this HTML file holds no Clearsight report")
+        raise ReportError(path, _p("report_html_without_report"))
     body_start = start + len(EMBED_TAG)
     close = text.find("</script>", body_start)
     if close < 0:
-        raise ReportError(f"{path}: the report inside this HTML file is cut short")
+        raise ReportError(path, _p("report_html_cut_short"))
     return text[body_start:close]
 
 

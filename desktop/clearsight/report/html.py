@@ -15,6 +15,8 @@ import json
 from html import escape
 from typing import Any
 
+from clearsight.explanations import Catalog
+from clearsight.explanations.evidence import evidence_rows
 from clearsight.report.view import (
     FindingRow,
     ReportView,
@@ -246,55 +248,20 @@ def _service_card(view: ReportView, row: ServiceRow) -> str:
     if row.evidence:
         body.append(
             f"<details><summary>{e(view.ui('evidence'))}</summary>"
-            f"{evidence_table(row.evidence)}</details>"
+            f"{evidence_table(row.evidence, view.texts)}</details>"
         )
     body.append("</div>")
     return "".join(body)
 
 
-def evidence_table(value: Any) -> str:
-    """The diagnosis's evidence as one table of "path › to › field: value" rows: readable
-    on a phone, and complete whatever fields the diagnosis adds. Empty values are left out."""
+def evidence_table(value: Any, texts: Catalog) -> str:
+    """The diagnosis's evidence as one table of "Label › label: value" rows: readable on a
+    phone, and complete whatever fields the diagnosis adds. Empty values are left out."""
     rows = "".join(
         f"<tr><th>{e(' › '.join(path))}</th><td>{e(text)}</td></tr>"
-        for path, text in flatten_evidence(value)
+        for path, text in evidence_rows(texts, value)
     )
     return f'<table class="kv">{rows}</table>' if rows else ""
-
-
-def flatten_evidence(value: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
-    """(path, value) pairs; a list of plain values is one comma-separated value, and the
-    items of a list of records are numbered only when there are several."""
-    if len(path) > 12:
-        return [(path, json.dumps(value, ensure_ascii=False))]
-    if isinstance(value, dict):
-        out: list[tuple[tuple[str, ...], str]] = []
-        for key, item in value.items():
-            if not _empty(item):
-                out += flatten_evidence(item, (*path, str(key).replace("_", " ")))
-        return out
-    if isinstance(value, list | tuple):
-        items = [item for item in value if not _empty(item)]
-        if all(not isinstance(item, dict | list | tuple) for item in items):
-            return [(path, ", ".join(_scalar(item) for item in items))] if items else []
-        out = []
-        for index, item in enumerate(items, start=1):
-            step = (*path[:-1], f"{path[-1]} {index}") if path and len(items) > 1 else path
-            out += flatten_evidence(item, step)
-        return out
-    return [(path, _scalar(value))]
-
-
-def _empty(value: Any) -> bool:
-    return value is None or value == [] or value == {} or value == ""
-
-
-def _scalar(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
 
 
 def _chart(view: ReportView) -> list[str]:
@@ -328,6 +295,7 @@ def _row_total(timing: Timing | None) -> float:
 
 
 def _bar(timing: Timing, scale: float, row: ServiceRow, view: ReportView) -> str:
+    colon = view.ui("label_colon")  # full-width in Chinese, tooltips included
     rects: list[str] = []
     x = 0.0
     for step, ms in timing.steps:
@@ -335,11 +303,12 @@ def _bar(timing: Timing, scale: float, row: ServiceRow, view: ReportView) -> str
         css = "s-fail" if step in timing.failed_steps else f"s-{step}"
         rects.append(
             f'<rect class="{css}" x="{x:.2f}" y="0" width="{width:.2f}" height="10">'
-            f"<title>{e(view.texts.layer_label(step))}: {e(format_ms(ms, view.texts))}</title>"
+            f"<title>{e(view.texts.layer_label(step))}{e(colon)}{e(format_ms(ms, view.texts))}"
+            "</title>"
             "</rect>"
         )
         x += width
-    label = f"{row.name}: {_bar_label(timing, row, view)}"
+    label = f"{row.name}{colon}{_bar_label(timing, row, view)}"
     return (
         f'<svg viewBox="0 0 100 10" preserveAspectRatio="none" role="img" aria-label="{e(label)}">'
         + "".join(rects)

@@ -10,10 +10,11 @@ is asked for.
 from __future__ import annotations
 
 import os
+import sys
 from html import escape
 from typing import Any
 
-from clearsight.report.html import flatten_evidence
+from clearsight.explanations.evidence import evidence_rows
 from clearsight.report.view import ReportView, ServiceRow, build_view, format_ms
 
 A4_MM = (210.0, 297.0)
@@ -78,7 +79,12 @@ def e(value: object) -> str:
 
 def render_pdf(report: dict[str, Any]) -> bytes:
     """The report as PDF bytes (A4)."""
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    if sys.platform != "win32":
+        # No screen is needed (a server, a terminal over SSH). Not on Windows: there Qt's
+        # offscreen plugin reads fonts only from Qt's own lib/fonts folder, which the wheels
+        # do not ship (qoffscreenintegration.cpp: QFreeTypeFontDatabase), so the PDF would
+        # have no text; the native plugin uses the system's fonts and opens no window.
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
         from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QMarginsF, QRectF, QSizeF, Qt
         from PySide6.QtGui import (
@@ -324,7 +330,7 @@ def _evidence(view: ReportView) -> list[str]:
         lines = "".join(
             f'<tr><td width="38%" class="mono muted">{e(" › ".join(path))}</td>'
             f'<td class="mono">{e(value)}</td></tr>'
-            for path, value in flatten_evidence(row.evidence)
+            for path, value in evidence_rows(view.texts, row.evidence)
         )
         out.append(f'<table width="100%" cellspacing="0" cellpadding="1">{lines}</table>')
     return out

@@ -139,7 +139,7 @@ def render_text(report: dict[str, Any], *, colour: bool = False, details: bool =
         out.add()
         out.add(out.bold(texts.ui("section_services")))
     for group, members in groups.items():
-        out.add(f"  {group}")
+        out.add(f"  {texts.group(group) if group else ''}")
         width = max(display_width(str(s.get("name", ""))) for s in members)
         for service in members:
             verdict = str(service.get("verdict"))

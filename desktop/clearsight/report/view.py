@@ -297,7 +297,7 @@ def build_view(report: dict[str, Any]) -> ReportView:
             ServiceRow(
                 id=_text(s.get("id")),
                 name=_text(s.get("name")),
-                group=_text(s.get("group")),
+                group=texts.group(_text(s.get("group"))) if s.get("group") else "",
                 domestic=bool(s.get("domestic")),
                 verdict=verdict,
                 tone=verdict_tone(verdict),
@@ -404,9 +404,7 @@ def _environment(report: dict[str, Any], texts: Catalog) -> list[tuple[str, str]
     country = network.get("exit_country")
     public_value = _text(public) if public else texts.ui("unknown")
     if country:
-        public_value += " · " + texts.ui(
-            "exit_country", country=texts.value("country", str(country))
-        )
+        public_value += " · " + texts.ui("exit_country", country=str(country))
     rows.append((texts.ui("env_public"), public_value))
     vpn = as_dict(report.get("vpn"))
     if vpn.get("state") == "not_passing":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from clearsight.cli import main
 from clearsight.profile import MAX_FILE_BYTES, ProfileError, load_profile, parse_profile
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -564,3 +566,57 @@ def test_error_is_one_sentence_with_key_only_when_line_unknown() -> None:
         == 'acme.clearsight, line 12 (services[2].urls): "htps://x" is not an http(s) URL'
     )
     assert (error.path, error.key, error.line) == ("acme.clearsight", "services[2].urls", 12)
+
+
+# ---- in the reader's language
+
+# English left in a Chinese message: three English words in a row (outside quoted values,
+# key names and tomllib's own words, which are quoted from the file or the parser).
+ENGLISH = re.compile(r"\b[a-z]{2,} [a-z]{2,} [a-z]{2,}\b")
+QUOTED = re.compile(r"“[^”]*”|\[\[?[^\]]*\]\]?|\([^)]*\)")
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_malformed_profile_is_explained_in_chinese(tmp_path: Path, name: str) -> None:
+    case = CASES[name]
+    path = _write(tmp_path, name, case)
+    with pytest.raises(ProfileError) as caught:
+        load_profile(path)
+    chinese = caught.value.message("zh_CN")
+    assert chinese.startswith(str(path)) and "\n" not in chinese
+    if case.line is not None:
+        assert f"，第 {case.line} 行" in chinese
+    if case.key is not None:
+        assert f"（{case.key}）" in chinese
+    assert "：" in chinese and ": " not in chinese.replace(str(path), "")
+    if (
+        caught.value.phrase.code.startswith("toml")
+        and caught.value.phrase.code != "toml_long_number"
+    ):
+        return  # tomllib's own description of a syntax error may stay as it wrote it
+    plain = QUOTED.sub("", chinese.replace(str(path), ""))
+    assert ENGLISH.search(plain) is None, chinese
+    assert caught.value.message("en") == str(caught.value)
+
+
+def test_run_with_a_broken_profile_says_it_in_the_language_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = tmp_path / "broken.clearsight"
+    broken.write_text('format = 1\nname = "Acme"\nnmae = "x"\n', encoding="utf-8")
+    assert main(["run", "--lang", "zh_CN", "--profile", str(broken)]) == 3
+    err = capsys.readouterr().err.strip()
+    assert err == f"{broken}，第 3 行（nmae）：最外层中有无法识别的键 nmae；你是不是想写 name？"
+    assert main(["run", "--profile", str(broken)]) == 3
+    assert capsys.readouterr().err.strip() == (
+        f"{broken}, line 3 (nmae): unknown key 'nmae' at the top level; did you mean 'name'?"
+    )
+
+
+def test_explain_with_a_broken_report_says_it_in_the_language_asked_for(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.html"
+    report.write_text("<html><body>hello</body></html>", encoding="utf-8")
+    assert main(["explain", "--lang", "zh_CN", str(report)]) == 3
+    assert capsys.readouterr().err.strip() == (f"{report}：这个 HTML 文件里没有 Clearsight 报告")
