@@ -448,9 +448,12 @@ def _first_socket(pid: int, timeout: float) -> bool:
 
 
 def _vanish(lab: Lab, after: float) -> tuple[subprocess.CompletedProcess[str], float, dict | None]:
-    services = _two_sites(lab, delay_ms=1500)
+    # Every site answers 2.5 s after a request arrives (within the 3 s timeout): however
+    # quickly the engine gets its requests out, the run is still waiting for the answers
+    # when the interface goes, 0.4 s or 1.6 s after its first socket.
+    services = _two_sites(lab, delay_ms=2500)
     services += [
-        lab.add_site(f"s{i}.hostile-lab.test", delay_ms=1500).service(f"s{i}") for i in range(3)
+        lab.add_site(f"s{i}.hostile-lab.test", delay_ms=2500).service(f"s{i}") for i in range(3)
     ]
     lab.start()
     path = lab.write_profile(services=services, timeout_s=3.0, deadline_s=10.0)
