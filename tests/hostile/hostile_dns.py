@@ -1,18 +1,24 @@
 """A hostile DNS server: every way a resolver on a censored network can answer badly.
 
-Used on loopback (``hostile_dns_server``, with ``UdpDnsClient(port=...)``) and in the lab's
-world namespace (sockets made there through ``lab.call_in``, served by a thread here).
+Used on loopback (``hostile_dns_server``, with ``UdpDnsClient(port=...)``), in the lab's
+world namespace (sockets made there through ``lab.call_in``, served by a thread here), and in
+a process of its own (``hostile_dns_process``: ``python -m tests.hostile.hostile_dns MODE...``)
+where a test measures the client and must not share its CPU and memory with the servers.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import dns.flags
 import dns.message
@@ -226,3 +232,64 @@ def hostile_dns_server(
         thread.join(2)
         sock.close()
         other.close()
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@contextlib.contextmanager
+def hostile_dns_process(modes: Sequence[str], *, timeout_s: float = 1.0) -> Iterator[list[int]]:
+    """One hostile server per mode on 127.0.0.1, all in a process of their own: yields their
+    ports, in the order of ``modes``.
+
+    Served from the test's own process, a flood is 2000 ``sendto`` calls in Python per query,
+    one thread each: dozens of such threads take Python's lock from the client's one
+    selector thread, and a test that measures the client (its memory, when its records
+    come) measures the servers instead. The egress guard runs in that process too."""
+    from tests.lab.guard import GUARD_DIR
+
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(GUARD_DIR), str(REPO / "desktop"), str(REPO)]),
+        "CLEARSIGHT_EGRESS_GUARD": "1",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.hostile.hostile_dns", f"--timeout={timeout_s}", *modes],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stdin is not None
+    try:
+        line = proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the hostile DNS process ended: exit {proc.wait()}")
+        yield list(json.loads(line))
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main(argv: Sequence[str]) -> None:
+    """Serve each mode of ``argv`` (after an optional ``--timeout=S``) on a port of its own,
+    print the ports as one JSON list, and serve until standard input closes."""
+    timeout_s = 1.0
+    modes = list(argv)
+    if modes and modes[0].startswith("--timeout="):
+        timeout_s = float(modes.pop(0).split("=", 1)[1])
+    with contextlib.ExitStack() as stack:
+        servers = [
+            stack.enter_context(hostile_dns_server(mode, timeout_s=timeout_s)) for mode in modes
+        ]
+        print(json.dumps([server.port for server in servers]), flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

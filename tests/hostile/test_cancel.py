@@ -19,6 +19,7 @@ import psutil
 import pytest
 
 from clearsight.engine.run import CheckRun
+from clearsight.probes.failures import CANCELLED
 from clearsight.probes.records import Unfinished
 
 from .test_run_bounds import REPO, hostile_servers_process, profile_for
@@ -70,11 +71,16 @@ def test_cancel_at_any_moment_returns_within_a_second(served, figure) -> None:
         worst = max(worst, returned)
         assert result is not None, f"no result {delay} s in"
         assert returned < 1.0, f"cancel {delay} s in took {returned:.2f} s"
-        assert result.outcome in ("cancelled", "complete"), result.outcome
-        if result.outcome == "cancelled":
-            assert any(
-                isinstance(o, Unfinished) and o.reason == "cancelled" for o in result.observations
-            )
+        # "complete" only when no check was cut by the cancel; "cancelled" says what it cut:
+        # checks left unfinished, or records that end in the cancel
+        cut = [o for o in result.observations if getattr(o, "failure", None) == CANCELLED]
+        unfinished = [o for o in result.observations if isinstance(o, Unfinished)]
+        if result.outcome == "complete":
+            assert not cut and not unfinished, f"cancel {delay} s in: complete, yet {cut[:1]}"
+        else:
+            assert result.outcome == "cancelled", result.outcome
+            assert cut or unfinished, f"cancel {delay} s in: nothing says what was cut"
+        assert all(u.reason == "cancelled" for u in unfinished), unfinished
         # nothing of the run may keep the process alive
         assert not [t.name for t in _run_threads() if not t.daemon]
     # Workers end within one operation timeout (docs/design.md); then nothing is left.
@@ -103,7 +109,7 @@ def test_cancel_before_start_and_twice() -> None:
     run.start()
     run.cancel()
     result = run.wait(timeout=2)
-    assert result is not None and result.outcome in ("cancelled", "complete")
+    assert result is not None and result.outcome == "cancelled"
     with pytest.raises(RuntimeError):
         run.start()  # a run is started once
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from clearsight.explanations.catalog import catalog
 from tests.lab.lab import Lab
 
 from .scenario import Outcome, run
@@ -70,7 +71,11 @@ def test_a_lying_resolver_is_tampering_by_the_resolver(lab: Lab) -> None:
     _check(outcome, finding is not None and finding["subjects"] == ["mail"])
     _check(outcome, outcome.finding("dns_injection_on_path") is None)
     # The genuine address works: the advice is about DNS, not a VPN.
-    _check(outcome, outcome.service("mail")["advice"] == outcome.service("mail")["advice"])
+    mail = outcome.service("mail")
+    _check(outcome, mail["advice_verdict"] == "dns_tampered")
+    texts = catalog(outcome.report["language"])
+    dns_advice = texts.verdict("dns_tampered", mail["params"]).advice
+    _check(outcome, mail["advice"] == dns_advice)
 
 
 @pytest.mark.parametrize("how", ["timeout", "nxdomain"])

@@ -354,10 +354,11 @@ class UdpDnsClient:
         return min(events)
 
     def _receive(self, query: PendingQuery) -> None:
-        assert query.sock is not None
-        for _ in range(64):  # drain what is queued, but never spin on a flood
+        sock = query.sock
+        assert sock is not None
+        while len(query.replies) < MAX_REPLIES:
             try:
-                wire = query.sock.recv(MAX_PACKET)
+                wire = sock.recv(MAX_PACKET)
             except BlockingIOError:
                 return
             except OSError as exc:
@@ -366,8 +367,6 @@ class UdpDnsClient:
                     query.answered.set()
                 return
             now = time.monotonic()
-            if len(query.replies) >= MAX_REPLIES:
-                continue
             parsed = parse_reply(wire, query.message, query.server, now - query.sent_at)
             query.replies.append(parsed.reply)
             if parsed.usable and query.first_usable is None:
@@ -375,6 +374,12 @@ class UdpDnsClient:
                 query.first_at = now
                 query.answered.set()
                 self._schedule(query, now)
+        # The record is full, and nothing read later could change it (replies past the cap
+        # are not kept), so the socket is no longer read until the query ends. Reading and
+        # dropping a flood cost this one thread a system call per datagram, and every
+        # other query's end waited behind it.
+        with self._lock, contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(sock)
 
     def _tick(self, query: PendingQuery, now: float, *, force_end: bool) -> None:
         if query.first_usable is None and query.resend_at is not None and now >= query.resend_at:

@@ -124,6 +124,33 @@ def test_cancel_returns_control_within_a_second_and_leaves_no_waiting_thread():
     assert all(t.daemon for t in probe_threads)
 
 
+def test_a_cancel_noticed_after_every_cut_check_has_ended_is_still_cancelled():
+    """Stop cuts the checks still running and they end at once; on a loaded machine the run's
+    own thread may wake only after all of them have. The run is cancelled, never complete:
+    its records end in the cancel, not on their own."""
+
+    class LateRun(CheckRun):
+        def _wait_all(self, ctx, pending):  # type: ignore[no-untyped-def]
+            self._cancel_requested.wait(10)
+            limit = time.monotonic() + 5
+            while not all(f.done() for f in pending.values()) and time.monotonic() < limit:
+                time.sleep(0.01)
+            return super()._wait_all(ctx, pending)
+
+    with raw_tcp_server(lambda conn: hold(conn, 8)) as port:
+        services = [
+            Service(id=f"s{i}", name=f"S{i}", group="G", urls=(f"https://127.0.0.1:{port}/p{i}",))
+            for i in range(3)
+        ]
+        run = LateRun(_profile(services, 6.0, 30.0, None))
+        run.start()
+        time.sleep(0.5)
+        run.cancel()
+        result = run.wait(timeout=8)
+    assert result is not None
+    assert result.outcome == "cancelled"
+
+
 def test_progress_events_count_every_check_and_end_with_done(sni_server, pki):
     port, _ = sni_server
     events: list[ProgressEvent] = []

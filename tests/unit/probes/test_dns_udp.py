@@ -6,13 +6,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import dns.message
 import pytest
 
 from clearsight.probes import failures
 from clearsight.probes.context import ProbeContext
-from clearsight.probes.dns_udp import UdpDnsClient
+from clearsight.probes.dns_udp import MAX_REPLIES, UdpDnsClient
 from clearsight.probes.records import DnsQuery
 
 from .loopback_servers import answer, udp_dns_server
@@ -181,19 +182,32 @@ def test_a_closed_port_fails_fast_and_a_silent_server_times_out(client):
     assert record is not None and record.failure == failures.TIMEOUT
 
 
-def test_a_flood_of_replies_is_capped(client):
+def test_a_flood_of_replies_is_capped_and_not_read_past_the_cap(client, monkeypatch):
+    """At most MAX_REPLIES replies are kept, and once they are, the socket is read no more:
+    the one thread that serves every query spends no system call on the rest of a flood."""
     dns_client, _ = client
+    reads = [0]
+    real_socket = socket.socket
+
+    class CountingSocket(real_socket):
+        def recv(self, *args: Any) -> bytes:
+            reads[0] += 1
+            return super().recv(*args)
 
     def flood(query: dns.message.Message, sock: socket.socket, peer) -> None:
         for index in range(300):
             _send(sock, peer, answer(query, f"198.51.100.{index % 250 + 1}"))
 
     with udp_dns_server(flood) as port:
+        monkeypatch.setattr(socket, "socket", CountingSocket)
         pending = dns_client.submit(
             "127.0.0.1", "www.example.test", "A", role="system", resolver="system", port=port
         )
+        monkeypatch.undo()
         record = pending.wait_record(timeout=3)
-    assert record is not None and len(record.replies) <= 16
+    assert record is not None and len(record.replies) == MAX_REPLIES
+    # a read that finds the queue empty (the flood arrives slower than it is read) counts too
+    assert reads[0] <= 2 * MAX_REPLIES, reads[0]
 
 
 def test_a_resend_goes_out_about_a_second_after_the_first_not_halfway_to_the_timeout():
