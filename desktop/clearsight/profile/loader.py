@@ -885,11 +885,15 @@ class _Checker:
             bootstrap: tuple[str, ...] = ()
             if "bootstrap" in entry:
                 bootstrap = self.strings(entry, "bootstrap", path, MAX_ADDRESSES, self.address)
-            elif not _is_ip(urlsplit(url).hostname or ""):
-                raise self.error(
-                    (*path, "bootstrap"),
-                    _p("bootstrap_missing", host=urlsplit(url).hostname or url),
-                )
+            else:
+                host = urlsplit(url).hostname or ""
+                if not _is_ip(host):
+                    raise self.error(
+                        (*path, "bootstrap"), _p("bootstrap_missing", host=host or url)
+                    )
+                # A server named by its address is reached at that address: it is its own
+                # bootstrap (without one the engine would never ask it).
+                bootstrap = (self.address(host, (*path, "url")),)
             out.append(DohResolver(name=name, url=url, bootstrap=bootstrap))
         return tuple(out)
 

@@ -47,7 +47,7 @@ def test_full_profile_reads_every_key() -> None:
     )
     assert profile.doh == (
         DohResolver("Lab DoH", "https://doh.lab.example/dns-query", ("10.0.0.80", "fd00::80")),
-        DohResolver("Lab DoH by address", "https://192.0.2.80/dns-query", ()),
+        DohResolver("Lab DoH by address", "https://192.0.2.80/dns-query", ("192.0.2.80",)),
     )
     assert profile.doh[0].host == "doh.lab.example"
     assert profile.dns_injection == DnsInjection(
@@ -224,6 +224,14 @@ MERGE_CASES: dict[str, tuple[str, Callable[[Profile], bool]]] = {
         lambda p: (
             p.doh[-1] == DohResolver("Quad9", "https://dns11.quad9.net/dns-query", ("9.9.9.11",))
         ),
+    ),
+    "doh named by its address is its own bootstrap": (
+        '[[doh]]\nname = "By address"\nurl = "https://192.0.2.53/dns-query"\n',
+        lambda p: p.doh[-1].bootstrap == ("192.0.2.53",),
+    ),
+    "doh named by an IPv6 address is its own bootstrap": (
+        '[[doh]]\nname = "By v6 address"\nurl = "https://[2001:db8::53]/dns-query"\n',
+        lambda p: p.doh[-1].bootstrap == ("2001:db8::53",),
     ),
     "vpn expected left as default": (
         '[[vpn.endpoints]]\nname = "W"\nhost = "w.lab"\nport = 51820\nprotocol = "wireguard"\n',
