@@ -22,6 +22,7 @@ from clearsight.diagnosis.model import Finding, ProxySummary, ServiceVerdict
 from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS, Verdict
 from clearsight.probes import failures
 from clearsight.probes.records import HttpFetch, ProxySource
+from clearsight.probes.urls import endpoint
 
 FAKE_IP_RANGE = ipaddress.ip_network("198.18.0.0/15")
 SLOW_MS = 2000.0
@@ -207,15 +208,13 @@ def _through_proxy(ev: Evidence, verdicts: list[ServiceVerdict], proxy: str) -> 
 
 # ------------------------------------------------------------------------ fake IP
 def _fake_ip_services(ev: Evidence) -> list[str]:
-    from urllib.parse import urlsplit
-
     found: list[str] = []
     for service in ev.plan.services if ev.plan else ():
         if service.domestic:
             continue
         answers: list[str] = []
         for url in service.urls:
-            host = (urlsplit(url).hostname or "").lower()
+            host = endpoint(url).host
             query = ev.system_dns.get((host, "A"))
             if query is not None:
                 answers.extend(query.addresses)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 
 from clearsight.diagnosis import addresses as addr
 from clearsight.diagnosis.dns_rules import CERT_PROBLEMS, DnsJudgement, judge_dns
@@ -191,8 +190,7 @@ def _genuine_response(fetch: HttpFetch, with_tls: bool) -> tuple[bool, Verdict |
     """(is this the service's own answer, the verdict when it is not or when it refuses)."""
     if fetch.status is None:
         return False, None
-    final = urlsplit(fetch.final_url or "")
-    target = final.hostname or ""
+    target = endpoint(fetch.final_url or "").host
     if fetch.redirects and target and target != fetch.host:
         target_ip = addr.parse(target)
         if target_ip is not None and (addr.is_private(target) or addr.is_bogus(target, "")):

@@ -46,6 +46,7 @@ from clearsight.diagnosis.vocabulary import (
 )
 from clearsight.probes import failures
 from clearsight.probes.records import NetworkInterface, VpnEndpointProbe
+from clearsight.probes.urls import endpoint
 
 TUNNEL_LINK_TYPES = frozenset({"tun", "tap", "wireguard", "ppp", "xfrm", "vti", "ipsec"})
 # Names VPN software gives its interfaces (Linux, macOS, BSD; Windows uses descriptions).
@@ -132,11 +133,9 @@ class _Routes:
 
 
 def _service_addresses(ev: Evidence, urls: Iterable[str]) -> list[str]:
-    from urllib.parse import urlsplit
-
     found: list[str] = []
     for url in urls:
-        host = (urlsplit(url).hostname or "").lower()
+        host = endpoint(url).host
         if addr.parse(host) is not None:
             found.append(host)
             continue
@@ -487,18 +486,18 @@ def _endpoint_findings(ev: Evidence, view: VpnView, foreign_tcp_works: bool) -> 
         "inconclusive": ("vpn_endpoint_unclear", "info"),
     }
     out: list[Finding] = []
-    for endpoint in view.endpoints:
-        code, severity = codes[endpoint.status]
+    for server in view.endpoints:
+        code, severity = codes[server.status]
         out.append(
             Finding(
                 code,
                 severity,
                 params={
-                    "name": endpoint.name,
-                    "host": endpoint.host,
-                    "port": endpoint.port,
-                    "protocol": endpoint.protocol,
-                    "proof": endpoint.reason,
+                    "name": server.name,
+                    "host": server.host,
+                    "port": server.port,
+                    "protocol": server.protocol,
+                    "proof": server.reason,
                 },
             )
         )
