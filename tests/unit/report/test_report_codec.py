@@ -363,3 +363,26 @@ def test_a_diagnosis_is_equal_only_to_itself() -> None:
     first = diagnosis.services[0]
     changed = replace(first, verdict="reachable" if first.verdict != "reachable" else "slow")
     assert replace(diagnosis, services=(changed, *diagnosis.services[1:])) != diagnosis
+
+
+@pytest.mark.parametrize(
+    ("version", "kept"), [(DIAGNOSIS_VERSION, True), ("clearsight-rules/0", False)]
+)
+def test_explain_shows_the_saved_result_of_the_current_rules(
+    version: str, kept: bool, tmp_path: Path
+) -> None:
+    """``explain`` renders a current report's own result; an older report's observations
+    are diagnosed again (here they lost their connections, so a new diagnosis differs)."""
+    from clearsight.cli import main
+
+    report = _report()
+    report["diagnosis_version"] = version
+    report["observations"] = [o for o in report["observations"] if o["kind"] != "tcp"]
+    saved = tmp_path / "run.clearsight-report"
+    out = tmp_path / "again.json"
+    save_json(saved, report)
+    main(["explain", str(saved), "--json", str(out)])
+    again = json.loads(out.read_text(encoding="utf-8"))
+    verdicts = [(s["id"], s["verdict"]) for s in report["services"]]
+    assert ([(s["id"], s["verdict"]) for s in again["services"]] == verdicts) is kept
+    assert again["diagnosis_version"] == DIAGNOSIS_VERSION
