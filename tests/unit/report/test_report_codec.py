@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, get_args
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clearsight.diagnosis import Diagnosis, diagnose, vocabulary
 from clearsight.diagnosis.model import (
@@ -386,3 +388,37 @@ def test_explain_shows_the_saved_result_of_the_current_rules(
     verdicts = [(s["id"], s["verdict"]) for s in report["services"]]
     assert ([(s["id"], s["verdict"]) for s in again["services"]] == verdicts) is kept
     assert again["diagnosis_version"] == DIAGNOSIS_VERSION
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+_SECTIONS = ("summary", "services", "findings", "network", "vpn")
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(section=st.sampled_from(_SECTIONS), value=_JSON, index=st.integers(0, 3))
+def test_whatever_a_file_holds_opens_or_is_diagnosed_again(
+    section: str, value: object, index: int
+) -> None:
+    """A report from e-mail: any value anywhere in the diagnosis's sections gives a
+    result or None, never an exception."""
+    report = copy.deepcopy(_BLOCKED)
+    target = report[section]
+    if isinstance(target, list) and target:
+        item = target[index % len(target)]
+        key = sorted(item)[index % len(item)]
+        item[key] = value
+    elif isinstance(target, dict):
+        target[sorted(target)[index % len(target)]] = value
+    else:
+        report[section] = value
+    result = diagnosis_from_report(report)
+    assert result is None or isinstance(result, Diagnosis)
+
+
+_BLOCKED = _report()
