@@ -45,10 +45,10 @@ class Layers(Mapping[Layer, LayerResult]):
     """One URL's result per layer, in the order a connection goes (also a mapping by
     layer name)."""
 
-    dns: LayerResult = LayerResult("ok")
-    tcp: LayerResult = LayerResult("not_run")
-    tls: LayerResult = LayerResult("not_run")
-    http: LayerResult = LayerResult("not_run")
+    dns: LayerResult
+    tcp: LayerResult
+    tls: LayerResult
+    http: LayerResult
 
     def __getitem__(self, layer: Layer) -> LayerResult:
         result: LayerResult = getattr(self, layer)
@@ -146,9 +146,9 @@ class UrlEvidence:
     dns: DnsEvidence
     addresses: tuple[AddressEvidence, ...]
     # The reference's own addresses, where they were probed too (None: none were).
-    reference_addresses: tuple[AddressEvidence, ...] | None = None
-    verdict: Verdict = "inconclusive"
-    reason: str | None = None
+    reference_addresses: tuple[AddressEvidence, ...] | None
+    verdict: Verdict
+    reason: str | None
 
 
 @dataclass(frozen=True)

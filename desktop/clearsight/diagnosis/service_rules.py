@@ -217,6 +217,7 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
     dns = judge_dns(ev, host, port, service.known_networks, with_tls, clock_wrong=ctx.clock_wrong)
     probed_local = [a for a in dns.local if ev.tcp.get((a, port))]
     reference_probed = [a for a in dns.reference if a not in dns.local and ev.tcp.get((a, port))]
+    draft = _judge_layers(ev, service, url, ctx, dns, host, port, with_tls)
     evidence = UrlEvidence(
         url=url,
         host=host,
@@ -235,8 +236,9 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
             _address_evidence(ev, url, a, port, host) for a in reference_probed
         )
         or None,
+        verdict=draft.verdict,
+        reason=draft.reason,
     )
-    draft = _judge_layers(ev, service, url, ctx, dns, host, port, with_tls)
     layers = draft.layers
     return UrlJudgement(
         url=url,
@@ -244,7 +246,7 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
         advice_verdict=draft.advice_verdict,
         layers=Layers(dns=layers["dns"], tcp=layers["tcp"], tls=layers["tls"], http=layers["http"]),
         dns=dns,
-        evidence=replace(evidence, verdict=draft.verdict, reason=draft.reason),
+        evidence=evidence,
         reason=draft.reason,
         elapsed_ms=draft.elapsed_ms,
         residual=draft.residual,

@@ -306,8 +306,8 @@ def read_vpn(value: object) -> VpnSummary:
 
 def read_data(cls: type[T], value: object) -> T:
     """A plain-data dataclass from its JSON (the inverse of :func:`data_json`): every key
-    a field, every value of the field's type; a key missing only where the field has a
-    default (it was left out, or is not a report key)."""
+    a field, every value of the field's type; a key missing only where it is left out
+    when None, or where the field has a default."""
     return cast(T, _read(cls, value, cls.__name__))
 
 
@@ -329,6 +329,8 @@ def _read(tp: object, value: object, where: str) -> object:
         for item in fields(tp):
             if item.name in data:
                 kwargs[item.name] = _read(hints[item.name], data[item.name], f"{where}.{item.name}")
+            elif (tp, item.name) in _OMITTED_WHEN_NONE:
+                kwargs[item.name] = None
             elif item.default is MISSING and item.default_factory is MISSING:
                 raise CodecError(f"{where}: no {item.name}")
         return tp(**kwargs)

@@ -147,6 +147,8 @@ DAMAGE = [
     ("domestic-not-bool", ("services", 0, "domestic"), 1),
     ("layer-status-misspelt", ("services", 0, "layers", "dns", "status"), "forgd"),
     ("layer-unknown", ("services", 0, "layers", "quic"), {"status": "ok", "failure": None}),
+    ("layer-missing", ("services", 0, "layers", "tls"), _DELETE),
+    ("url-verdict-missing", ("services", 0, "evidence", "urls", 0, "verdict"), _DELETE),
     ("evidence-unknown-key", ("services", 0, "evidence", "extra"), 1),
     ("evidence-urls-not-list", ("services", 0, "evidence", "urls"), {}),
     ("dns-status-misspelt", ("services", 0, "evidence", "urls", 0, "dns", "status"), "fine"),
@@ -221,9 +223,26 @@ READ_DATA: list[tuple[str, type, object, object]] = [
     (
         "layers",
         Layers,
-        {"dns": {"status": "forged", "failure": None}, "tcp": {"status": "ok", "failure": None}},
-        Layers(dns=LayerResult("forged"), tcp=LayerResult("ok")),
+        {
+            "dns": {"status": "forged", "failure": None},
+            "tcp": {"status": "ok", "failure": None},
+            "tls": {"status": "failed", "failure": "connection_reset"},
+            "http": {"status": "not_run", "failure": None},
+        },
+        Layers(
+            dns=LayerResult("forged"),
+            tcp=LayerResult("ok"),
+            tls=LayerResult("failed", "connection_reset"),
+            http=LayerResult("not_run"),
+        ),
     ),
+    (
+        "layers-one-missing",
+        Layers,
+        {"dns": {"status": "forged", "failure": None}, "tcp": {"status": "ok", "failure": None}},
+        CodecError,
+    ),
+    ("layer-result-no-failure-key", LayerResult, {"status": "ok"}, LayerResult("ok")),
     (
         "layer-result",
         LayerResult,
