@@ -257,6 +257,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace) -> int:
     from clearsight.report.build import ReportError, build_report, load_report, meta_from_report
+    from clearsight.report.codec import diagnosis_from_report
 
     try:
         saved, observations = load_report(args.report)
@@ -269,6 +270,8 @@ def _explain(args: argparse.Namespace) -> int:
         meta_from_report(saved),
         language=language,
         redact=bool(saved.get("redacted", True)),
+        # The saved result itself when the current rules wrote it; else diagnosed again.
+        diagnosis=diagnosis_from_report(saved),
     )
     return _deliver(report, args, quiet=False)
 

@@ -80,4 +80,20 @@ def run(
     if not out.exists():
         raise AssertionError(f"no report written (exit {proc.returncode}):\n{proc.stderr}")
     report = json.loads(out.read_text(encoding="utf-8"))
+    _check_typed_result(report)
     return Outcome(proc.returncode, report, proc.stdout, proc.stderr)
+
+
+def _check_typed_result(report: dict[str, Any]) -> None:
+    """The saved report opens to the identical typed result, and that is what its
+    observations diagnose to (the run is not redacted: one diagnosis made both)."""
+    from clearsight.diagnosis import diagnose
+    from clearsight.probes.records import observation_from_json
+    from clearsight.report.codec import read_diagnosis
+
+    opened = read_diagnosis(report)
+    again = diagnose([observation_from_json(o) for o in report["observations"]])
+    if opened != again:
+        raise AssertionError(
+            f"the saved result differs from its observations' diagnosis:\n{opened}\n{again}"
+        )

@@ -9,8 +9,6 @@ from __future__ import annotations
 import statistics
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any
-from urllib.parse import urlsplit
 
 from clearsight.diagnosis.change_rules import (
     keep_answered,
@@ -18,7 +16,13 @@ from clearsight.diagnosis.change_rules import (
     without_failure_findings,
 )
 from clearsight.diagnosis.evidence import Evidence
-from clearsight.diagnosis.model import DIAGNOSIS_VERSION, Diagnosis, Finding, ServiceVerdict
+from clearsight.diagnosis.model import (
+    DIAGNOSIS_VERSION,
+    Diagnosis,
+    Finding,
+    Params,
+    ServiceVerdict,
+)
 from clearsight.diagnosis.network_rules import network_findings, network_summary
 from clearsight.diagnosis.proxy_rules import (
     fake_ip_verdicts,
@@ -26,10 +30,11 @@ from clearsight.diagnosis.proxy_rules import (
     proxy_summary,
     proxy_verdicts,
 )
-from clearsight.diagnosis.service_rules import Context, UrlResult, judge_service
-from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
+from clearsight.diagnosis.service_rules import Context, UrlJudgement, judge_service
+from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS, Status
 from clearsight.diagnosis.vpn_rules import apply_paths, vpn_findings, vpn_view
 from clearsight.probes.records import Observation
+from clearsight.probes.urls import endpoint
 
 CLOCK_TOLERANCE_S = 3600.0
 
@@ -57,7 +62,7 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
         domestic_tcp_works=bool(domestic_tcp),
     )
     verdicts: list[ServiceVerdict] = []
-    details: dict[str, UrlResult] = {}
+    details: dict[str, UrlJudgement] = {}
     for service in plan_services:
         verdict, detail = judge_service(ev, service, ctx)
         verdicts.append(verdict)
@@ -92,29 +97,19 @@ def diagnose(observations: Iterable[Observation]) -> Diagnosis:
             replace(v, verdict="inconclusive", advice_verdict="inconclusive", reason="offline")
             for v in verdicts
         ]
-    blocked = [v for v in verdicts if v.verdict in BLOCKING_VERDICTS]
-    summary_params: dict[str, Any] = {
-        "blocked_count": len(blocked),
-        "service_count": len(verdicts),
-        "blocked": [v.name for v in blocked],
-    }
-    network = network_summary(ev)
-    network["proxy"] = proxy_summary(ev)
+    network = replace(network_summary(ev), proxy=proxy_summary(ev))
     return Diagnosis(
         status=status,
         services=tuple(verdicts),
         findings=tuple(findings),
-        summary_params=summary_params,
         network=network,
         version=DIAGNOSIS_VERSION,
-        vpn=view.as_report() if view.measured or view.endpoints else None,
+        vpn=view.summary() if view.measured or view.endpoints else None,
     )
 
 
 def _hosts(urls: tuple[str, ...]) -> list[str]:
-    from urllib.parse import urlsplit
-
-    return [(urlsplit(u).hostname or "") for u in urls]
+    return [endpoint(u).host for u in urls]
 
 
 def _is_domestic_address(ev: Evidence, address: str) -> bool:
@@ -140,14 +135,14 @@ def _domestic_median(ev: Evidence) -> float | None:
             continue
         for host in _hosts(service.urls):
             for (fetch_url, _), fetches in ev.http.items():
-                if (urlsplit(fetch_url).hostname or "").lower() == host.lower():
+                if endpoint(fetch_url).host == host:
                     times.extend(
                         f.elapsed_ms for f in fetches if f.status is not None and f.elapsed_ms
                     )
     return statistics.median(times) if times else None
 
 
-def _captive_portal(ev: Evidence) -> dict[str, Any] | None:
+def _captive_portal(ev: Evidence) -> Params | None:
     """A login page in the way: some check answered, wrongly, and none answered right."""
     if any(c.matched for c in ev.captive):
         return None
@@ -157,7 +152,7 @@ def _captive_portal(ev: Evidence) -> dict[str, Any] | None:
     return None
 
 
-def _status(ev: Evidence, verdicts: list[ServiceVerdict], findings: list[Finding]) -> str:
+def _status(ev: Evidence, verdicts: list[ServiceVerdict], findings: list[Finding]) -> Status:
     codes = {f.code for f in findings}
     if "offline" in codes:
         return "offline"

@@ -12,13 +12,16 @@ from dataclasses import replace
 
 from clearsight.diagnosis.evidence import Evidence
 from clearsight.diagnosis.model import Finding, ServiceVerdict
+from clearsight.diagnosis.vocabulary import FindingCode, Verdict
 
 # Verdicts that rest on an answer someone gave, not on a failure.
-ANSWERED_VERDICTS = frozenset({"reachable", "dns_tampered", "tls_intercepted", "geo_restricted"})
+ANSWERED_VERDICTS: frozenset[Verdict] = frozenset(
+    {"reachable", "dns_tampered", "tls_intercepted", "geo_restricted"}
+)
 ANSWERED_REASONS = frozenset({"not_the_service"})  # http_blocked by a block page or redirect
 
 # Findings that rest on failures or silence: dropped when the network changed.
-FAILURE_FINDINGS = frozenset(
+FAILURE_FINDINGS: frozenset[FindingCode] = frozenset(
     {
         "offline",
         "selective_blocking",

@@ -14,10 +14,12 @@ an innocuous (domestic) name are a transparent DNS proxy, not a path: they are i
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from clearsight.diagnosis import addresses as addr
 from clearsight.diagnosis.evidence import Evidence
+from clearsight.diagnosis.vocabulary import DnsStatus
 from clearsight.probes import failures
 
 CERT_PROBLEMS = frozenset({"untrusted", "name_mismatch", "expired", "not_yet_valid"})
@@ -28,8 +30,7 @@ NOT_MEASURED = frozenset({failures.NOT_RUN, failures.CANCELLED, failures.DEADLIN
 
 @dataclass(frozen=True)
 class DnsJudgement:
-    status: str  # ok | forged | failed | unverified | nonexistent | unverified_failed
-    #              | not_measured
+    status: DnsStatus
     reason: str
     failure: str | None = None
     local: tuple[str, ...] = ()  # the system resolver's first answers (both families)
@@ -37,7 +38,8 @@ class DnsJudgement:
     genuine: tuple[str, ...] = ()  # addresses known to be the service's own
     injected: tuple[str, ...] = ()
     pool_matches: tuple[str, ...] = ()
-    all_replies: dict[str, list[list[str]]] = field(default_factory=dict)
+    # qtype -> the addresses of every reply to the system resolver's query
+    all_replies: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
 
 def _local(ev: Evidence, name: str) -> tuple[tuple[str, ...], str | None, bool]:
@@ -126,20 +128,27 @@ def judge_dns(
     reference, ref_answered, ref_nxdomain = _reference(ev, name)
     injected_all = ev.injected_answers(name)
     replies = {
-        qtype: [list(r.addresses) for r in q.replies if r.malformed is None]
+        qtype: tuple(tuple(r.addresses) for r in q.replies if r.malformed is None)
         for qtype in ("A", "AAAA")
         if (q := ev.system_dns.get((name, qtype))) is not None
     }
-    base = {"reference": reference, "all_replies": replies}
     ref_genuine = tuple(a for a in reference if valid(a)) or (reference if not with_tls else ())
 
     if not local:
         if failure is None:
             failure = failures.NOT_RUN
         if failure in NOT_MEASURED:
-            return DnsJudgement("not_measured", "not_finished", failure, **base)  # type: ignore[arg-type]
+            return DnsJudgement(
+                "not_measured", "not_finished", failure, reference=reference, all_replies=replies
+            )
         if ref_nxdomain and failure == failures.NXDOMAIN:
-            return DnsJudgement("nonexistent", "reference_nxdomain", failure, **base)  # type: ignore[arg-type]
+            return DnsJudgement(
+                "nonexistent",
+                "reference_nxdomain",
+                failure,
+                reference=reference,
+                all_replies=replies,
+            )
         exists = bool(reference) or bool(known_networks)
         if exists:
             return DnsJudgement(
@@ -147,19 +156,25 @@ def judge_dns(
                 "reference_has_answer" if reference else "known_networks",
                 failure,
                 genuine=reference,
-                **base,  # type: ignore[arg-type]
+                reference=reference,
+                all_replies=replies,
             )
-        return DnsJudgement("unverified_failed", "no_reference", failure, **base)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "unverified_failed", "no_reference", failure, reference=reference, all_replies=replies
+        )
 
     valid_local = tuple(a for a in local if valid(a))
     pool = tuple(a for a in local if addr.in_forged_pool(a))
-    common = {
-        "local": local,
-        "pool_matches": pool,
-        **base,
-    }
     if valid_local:
-        return DnsJudgement("ok", "valid_certificate", genuine=valid_local, **common)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "ok",
+            "valid_certificate",
+            genuine=valid_local,
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
+        )
     injected = tuple(a for a in local if a in injected_all)
     if injected:
         return DnsJudgement(
@@ -167,18 +182,45 @@ def judge_dns(
             "injected_on_path",
             injected=injected,
             genuine=ref_genuine,
-            **common,  # type: ignore[arg-type]
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
         )
     if differing:
-        return DnsJudgement("forged", "several_replies", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "forged",
+            "several_replies",
+            genuine=ref_genuine,
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
+        )
     reference_public = any(not addr.is_private(a) for a in reference)
     if any(addr.is_bogus(a, name) for a in local) or (
         reference_public and all(addr.is_private(a) for a in local)
     ):
-        return DnsJudgement("forged", "bogus_address", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "forged",
+            "bogus_address",
+            genuine=ref_genuine,
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
+        )
     agrees = [a for a in local if a in reference or addr.in_networks(a, known_networks)]
     if agrees:
-        return DnsJudgement("ok", "agrees_with_reference", genuine=tuple(agrees), **common)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "ok",
+            "agrees_with_reference",
+            genuine=tuple(agrees),
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
+        )
     if injected_all:
         # Answers for this very name were injected on the path (the injector draws its
         # forged addresses from a pool, so the probe rarely hears the same ones), and
@@ -188,14 +230,33 @@ def judge_dns(
             "injection_seen_for_name",
             injected=tuple(sorted(injected_all)),
             genuine=ref_genuine,
-            **common,  # type: ignore[arg-type]
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
         )
     unreachable_or_bad = all(_bad_or_unreachable(ev, a, port, name) for a in local)
     if ref_genuine and with_tls and unreachable_or_bad:
-        return DnsJudgement("forged", "reference_verified", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "forged",
+            "reference_verified",
+            genuine=ref_genuine,
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
+        )
     other_site = with_tls and all(_serves_another_site(ev, a, port, name) for a in local)
     if other_site and (pool or reference):
-        return DnsJudgement("forged", "address_of_another_site", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "forged",
+            "address_of_another_site",
+            genuine=ref_genuine,
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
+        )
     if pool and (
         reference
         or other_site
@@ -203,10 +264,40 @@ def judge_dns(
             (h := ev.tls.get((a, port, name))) is not None and h.verify in problems for a in pool
         )
     ):
-        return DnsJudgement("forged", "forged_pool", genuine=ref_genuine, **common)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "forged",
+            "forged_pool",
+            genuine=ref_genuine,
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
+        )
     if pool or other_site:
-        return DnsJudgement("unverified", "forged_pool_unconfirmed", **common)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "unverified",
+            "forged_pool_unconfirmed",
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
+        )
     if ev.injection_probed(name) or ref_answered:
         # No sign of forgery where forgery would show: treat the answer as the service's.
-        return DnsJudgement("ok", "no_sign_of_forgery", genuine=local, **common)  # type: ignore[arg-type]
-    return DnsJudgement("unverified", "no_reference", **common)  # type: ignore[arg-type]
+        return DnsJudgement(
+            "ok",
+            "no_sign_of_forgery",
+            genuine=local,
+            local=local,
+            pool_matches=pool,
+            reference=reference,
+            all_replies=replies,
+        )
+    return DnsJudgement(
+        "unverified",
+        "no_reference",
+        local=local,
+        pool_matches=pool,
+        reference=reference,
+        all_replies=replies,
+    )

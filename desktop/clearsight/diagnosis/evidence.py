@@ -6,7 +6,6 @@ import statistics
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from clearsight.probes.records import (
     CaptiveCheck,
@@ -26,6 +25,7 @@ from clearsight.probes.records import (
     Unfinished,
     VpnEndpointProbe,
 )
+from clearsight.probes.urls import endpoint
 
 
 @dataclass
@@ -140,7 +140,7 @@ class Evidence:
         hosts: set[str] = set()
         for service in self.plan.services if self.plan else ():
             if service.domestic:
-                hosts.update((urlsplit(u).hostname or "").lower() for u in service.urls)
+                hosts.update(endpoint(u).host for u in service.urls)
         hosts.discard("")
         return hosts
 

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from clearsight.diagnosis import addresses as addr
 from clearsight.diagnosis.evidence import Evidence
-from clearsight.diagnosis.model import Finding, ServiceVerdict
-from clearsight.diagnosis.service_rules import Context, UrlResult
+from clearsight.diagnosis.model import (
+    EgressSummary,
+    Finding,
+    InterfaceAddressSummary,
+    InterfaceSummary,
+    NetworkSummary,
+    Params,
+    ServiceVerdict,
+)
+from clearsight.diagnosis.service_rules import Context, UrlJudgement
 from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
 from clearsight.probes import failures
+from clearsight.probes.urls import endpoint
 
 CERTIFICATE_FAILURES = frozenset(
     {
@@ -33,10 +42,10 @@ UNREACHABLE = frozenset(
 def network_findings(
     ev: Evidence,
     verdicts: list[ServiceVerdict],
-    details: dict[str, UrlResult],
+    details: Mapping[str, UrlJudgement],
     ctx: Context,
     skew: float | None,
-    captive: dict[str, Any] | None,
+    captive: Params | None,
 ) -> list[Finding]:
     found: list[Finding] = []
     if ev.plan is not None and not ev.any_response():
@@ -82,15 +91,10 @@ def _unfinished(ev: Evidence) -> list[Finding]:
 
 
 def _dns_findings(
-    ev: Evidence, verdicts: list[ServiceVerdict], details: dict[str, UrlResult], ctx: Context
+    ev: Evidence, verdicts: list[ServiceVerdict], details: Mapping[str, UrlJudgement], ctx: Context
 ) -> list[Finding]:
     out: list[Finding] = []
-    domestic_hosts = {
-        h
-        for s in (ev.plan.services if ev.plan else ())
-        if s.domestic
-        for h in (u.split("/")[2].split(":")[0].lower() for u in s.urls if "//" in u)
-    }
+    domestic_hosts = ev.domestic_hosts()
     # Injection probe: any answer from an address that runs no DNS server.
     intercepted = [q for q in ev.injection if q.name.lower() in domestic_hosts and q.addresses]
     if intercepted:
@@ -112,13 +116,10 @@ def _dns_findings(
         raced = [
             v
             for v in verdicts
-            if v.verdict == "dns_tampered"
-            and details[v.id].evidence["dns"]["reason"] == "several_replies"
+            if v.verdict == "dns_tampered" and details[v.id].dns.reason == "several_replies"
         ]
         if injected or raced:
-            names = sorted(
-                {q.name for q in injected} | {str(v.evidence.get("host") or "") for v in raced}
-            )
+            names = sorted({q.name for q in injected} | {v.evidence.host or "" for v in raced})
             probe = injected[0].server if injected else _queried_server(ev, raced[0])
             subjects = dict.fromkeys([*_services_for_hosts(ev, names), *(v.id for v in raced)])
             out.append(
@@ -134,20 +135,18 @@ def _dns_findings(
         v
         for v in verdicts
         if v.verdict == "dns_tampered"
-        and details[v.id].evidence["dns"]["reason"] not in ("injected_on_path", "several_replies")
-        and not ev.injected_answers(str(v.evidence.get("host") or ""))
+        and details[v.id].dns.reason not in ("injected_on_path", "several_replies")
+        and not ev.injected_answers(v.evidence.host or "")
     ]
     if lying:
-        forged_addresses = sorted(
-            {a for v in lying for a in details[v.id].evidence["dns"]["answers"]}
-        )
+        forged_addresses = sorted({a for v in lying for a in details[v.id].dns.local})
         out.append(
             Finding(
                 "dns_tampering",
                 "problem",
                 subjects=tuple(v.id for v in lying),
                 params={
-                    "names": [str(v.evidence.get("host")) for v in lying][:8],
+                    "names": [str(v.evidence.host) for v in lying][:8],
                     "addresses": forged_addresses[:8],
                 },
             )
@@ -212,7 +211,7 @@ def _dns_findings(
 
 
 def _queried_server(ev: Evidence, verdict: ServiceVerdict) -> str:
-    host = str(verdict.evidence.get("host") or "").lower()
+    host = (verdict.evidence.host or "").lower()
     for qtype in ("A", "AAAA"):
         query = ev.system_dns.get((host, qtype))
         if query is not None:
@@ -228,14 +227,12 @@ def _services_for_hosts(ev: Evidence, names: list[str]) -> tuple[str, ...]:
     wanted = {n.lower() for n in names}
     if ev.plan is None:
         return ()
-    return tuple(
-        s.id
-        for s in ev.plan.services
-        if any(("//" in u and u.split("/")[2].split(":")[0].lower() in wanted) for u in s.urls)
-    )
+    return tuple(s.id for s in ev.plan.services if any(endpoint(u).host in wanted for u in s.urls))
 
 
-def _tls_findings(verdicts: list[ServiceVerdict], details: dict[str, UrlResult]) -> list[Finding]:
+def _tls_findings(
+    verdicts: list[ServiceVerdict], details: Mapping[str, UrlJudgement]
+) -> list[Finding]:
     out: list[Finding] = []
     intercepted = [v for v in verdicts if v.verdict == "tls_intercepted"]
     if intercepted:
@@ -266,7 +263,7 @@ def _tls_findings(verdicts: list[ServiceVerdict], details: dict[str, UrlResult])
 
 
 def _blocking_findings(
-    verdicts: list[ServiceVerdict], details: dict[str, UrlResult]
+    verdicts: list[ServiceVerdict], details: Mapping[str, UrlJudgement]
 ) -> list[Finding]:
     out: list[Finding] = []
     domestic = [v for v in verdicts if v.domestic]
@@ -323,30 +320,35 @@ def _ipv6(ev: Evidence, verdicts: list[ServiceVerdict]) -> list[Finding]:
     return []
 
 
-def network_summary(ev: Evidence) -> dict[str, Any]:
-    """The report's ``network`` section (interfaces, egress, resolvers, public IP)."""
+def network_summary(ev: Evidence) -> NetworkSummary:
+    """The report's ``network`` section (interfaces, egress, resolvers, public IP); its
+    ``proxy`` comes from the proxy rules."""
     env = ev.network
     exit_ok = next((e for e in ev.exits if e.ip), None)
-    return {
-        "interfaces": [
-            {
-                "name": i.name,
-                "up": i.is_up,
-                "addresses": [{"family": a.family, "address": a.address} for a in i.addresses],
-                "mtu": i.mtu,
-            }
-            for i in (env.interfaces if env else ())
-        ],
-        "egress": {
-            "ipv4": env.egress_ipv4 if env else None,
-            "ipv4_interface": env.egress_ipv4_interface if env else None,
-            "ipv6": env.egress_ipv6 if env else None,
-            "ipv6_interface": env.egress_ipv6_interface if env else None,
-        },
-        "resolvers": list(env.system_resolvers) if env else [],
-        "public_ip": exit_ok.ip if exit_ok else None,
-        "exit_country": exit_ok.country if exit_ok else None,
-        "proxy": None,
-        "ipv6_route": bool(env and env.egress_ipv6),
-        "private_egress": bool(env and env.egress_ipv4 and addr.is_private(env.egress_ipv4)),
-    }
+    if env is None:
+        return NetworkSummary(
+            public_ip=exit_ok.ip if exit_ok else None,
+            exit_country=exit_ok.country if exit_ok else None,
+        )
+    return NetworkSummary(
+        interfaces=tuple(
+            InterfaceSummary(
+                name=i.name,
+                up=i.is_up,
+                addresses=tuple(InterfaceAddressSummary(a.family, a.address) for a in i.addresses),
+                mtu=i.mtu,
+            )
+            for i in env.interfaces
+        ),
+        egress=EgressSummary(
+            ipv4=env.egress_ipv4,
+            ipv4_interface=env.egress_ipv4_interface,
+            ipv6=env.egress_ipv6,
+            ipv6_interface=env.egress_ipv6_interface,
+        ),
+        resolvers=tuple(env.system_resolvers),
+        public_ip=exit_ok.ip if exit_ok else None,
+        exit_country=exit_ok.country if exit_ok else None,
+        ipv6_route=bool(env.egress_ipv6),
+        private_egress=bool(env.egress_ipv4 and addr.is_private(env.egress_ipv4)),
+    )

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import replace
-from typing import Any
 
 from clearsight.diagnosis import addresses as addr
 from clearsight.diagnosis.evidence import Evidence
-from clearsight.diagnosis.model import Finding, ServiceVerdict
-from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
+from clearsight.diagnosis.model import Finding, ProxySummary, ServiceVerdict
+from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS, Verdict
 from clearsight.probes import failures
 from clearsight.probes.records import HttpFetch, ProxySource
+from clearsight.probes.urls import endpoint
 
 FAKE_IP_RANGE = ipaddress.ip_network("198.18.0.0/15")
 SLOW_MS = 2000.0
@@ -49,27 +49,31 @@ def shown_proxy(source: ProxySource) -> str:
     return source.https or source.http or source.socks or source.pac_url or ""
 
 
-def proxy_summary(ev: Evidence) -> dict[str, Any] | None:
+def proxy_summary(ev: Evidence) -> ProxySummary | None:
     """The report's ``network.proxy``: the setting in force, or None when none is set."""
     source = active_source(ev)
     if source is None:
         return None
-    summary: dict[str, Any] = {
-        "source": source.source,
-        "mode": source.mode,
-        "http": source.http,
-        "https": source.https,
-        "socks": source.socks,
-        "pac_url": source.pac_url,
-        "bypass": list(source.bypass),
-    }
+    summary = ProxySummary(
+        source=source.source,
+        mode=source.mode,
+        http=source.http,
+        https=source.https,
+        socks=source.socks,
+        pac_url=source.pac_url,
+        bypass=tuple(source.bypass),
+    )
     if ev.proxy is not None and source.mode in ("auto_config", "auto_detect"):
-        summary["pac_url"] = ev.proxy.pac_url or source.pac_url
-        summary["pac_status"] = ev.proxy.pac_status
-        summary["pac_failure"] = ev.proxy.pac_failure
+        summary = replace(
+            summary,
+            pac_url=ev.proxy.pac_url or source.pac_url,
+            auto_config=True,
+            pac_status=ev.proxy.pac_status,
+            pac_failure=ev.proxy.pac_failure,
+        )
     exit_ok = next((e for e in ev.proxy_exits if e.ip), None)
     if exit_ok is not None:
-        summary["exit_country"] = exit_ok.country
+        summary = replace(summary, exit_measured=True, exit_country=exit_ok.country)
     return summary
 
 
@@ -95,7 +99,7 @@ def _kind(fetch: HttpFetch) -> str:
     return "upstream"  # the tunnel opened, then the connection through it failed
 
 
-def _verdict(fetches: list[HttpFetch], domestic_median_ms: float | None) -> str:
+def _verdict(fetches: list[HttpFetch], domestic_median_ms: float | None) -> Verdict:
     kinds = [_kind(f) for f in fetches]
     if "answered" in kinds:
         best = min(
@@ -204,15 +208,13 @@ def _through_proxy(ev: Evidence, verdicts: list[ServiceVerdict], proxy: str) -> 
 
 # ------------------------------------------------------------------------ fake IP
 def _fake_ip_services(ev: Evidence) -> list[str]:
-    from urllib.parse import urlsplit
-
     found: list[str] = []
     for service in ev.plan.services if ev.plan else ():
         if service.domestic:
             continue
         answers: list[str] = []
         for url in service.urls:
-            host = (urlsplit(url).hostname or "").lower()
+            host = endpoint(url).host
             query = ev.system_dns.get((host, "A"))
             if query is not None:
                 answers.extend(query.addresses)

@@ -4,20 +4,32 @@ that fails on genuine addresses (docs/design.md, "Service verdicts")."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Any
-from urllib.parse import urlsplit
+from dataclasses import dataclass, field, replace
 
 from clearsight.diagnosis import addresses as addr
 from clearsight.diagnosis.dns_rules import CERT_PROBLEMS, DnsJudgement, judge_dns
 from clearsight.diagnosis.evidence import Evidence
-from clearsight.diagnosis.model import LayerResult, ServiceVerdict
+from clearsight.diagnosis.model import (
+    AddressEvidence,
+    CertificateEvidence,
+    DnsEvidence,
+    HttpEvidence,
+    LayerResult,
+    Layers,
+    ServiceEvidence,
+    ServiceVerdict,
+    TcpAttemptEvidence,
+    TlsControlEvidence,
+    TlsEvidence,
+    UrlEvidence,
+)
+from clearsight.diagnosis.vocabulary import Layer, LayerStatus, Verdict
 from clearsight.probes import failures
 from clearsight.probes.records import HttpFetch, PlannedService, TlsHandshake
 from clearsight.probes.urls import endpoint
 
 # Worst first: a service takes its worst URL.
-VERDICT_RANK = {
+VERDICT_RANK: dict[Verdict, int] = {
     "reachable": 0,
     "slow": 1,
     "inconclusive": 2,
@@ -69,21 +81,45 @@ class Context:
     domestic_tcp_works: bool = False  # some domestic control's address answered one
 
 
-@dataclass
-class UrlResult:
+@dataclass(frozen=True)
+class UrlJudgement:
+    """One URL of a service: its verdict, the DNS judgement it rests on, its evidence."""
+
     url: str
-    verdict: str
-    advice_verdict: str
-    layers: dict[str, LayerResult]
-    evidence: dict[str, Any]
+    verdict: Verdict
+    advice_verdict: Verdict
+    layers: Layers
+    dns: DnsJudgement
+    evidence: UrlEvidence  # with this verdict and reason
     reason: str | None = None
     elapsed_ms: float | None = None
     residual: bool = False
-    inspected_by: list[str] = field(default_factory=list)  # issuers trusted only by the OS
+    inspected_by: tuple[str, ...] = ()  # issuers trusted only by the OS
+    intercepted_by: tuple[str, ...] = ()
+
+    @property
+    def host(self) -> str:
+        return self.evidence.host
+
+    def with_reason(self, reason: str) -> UrlJudgement:
+        return replace(self, reason=reason, evidence=replace(self.evidence, reason=reason))
+
+
+@dataclass
+class _Draft:
+    """A URL's judgement while the layers are looked at, one after the other."""
+
+    verdict: Verdict
+    advice_verdict: Verdict
+    layers: dict[Layer, LayerResult]
+    reason: str | None = None
+    elapsed_ms: float | None = None
+    residual: bool = False
+    inspected_by: list[str] = field(default_factory=list)
     intercepted_by: list[str] = field(default_factory=list)
 
 
-def _layer(status: str, failure: str | None = None) -> LayerResult:
+def _layer(status: LayerStatus, failure: str | None = None) -> LayerResult:
     return LayerResult(status, failure)
 
 
@@ -92,66 +128,69 @@ def _most_common(items: list[str | None]) -> str | None:
     return max(set(names), key=names.count) if names else None
 
 
-def _cert_summary(handshake: TlsHandshake | None) -> dict[str, Any] | None:
+def _cert_summary(handshake: TlsHandshake | None) -> CertificateEvidence | None:
     if handshake is None or handshake.certificate is None:
         return None
     cert = handshake.certificate
-    return {
-        "subject": cert.subject,
-        "issuer": cert.issuer,
-        "sans": list(cert.sans[:10]),
-        "not_before": cert.not_before,
-        "not_after": cert.not_after,
-        "sha256": cert.sha256,
-    }
+    return CertificateEvidence(
+        subject=cert.subject,
+        issuer=cert.issuer,
+        sans=tuple(cert.sans[:10]),
+        not_before=cert.not_before,
+        not_after=cert.not_after,
+        sha256=cert.sha256,
+    )
 
 
-def _address_evidence(ev: Evidence, url: str, address: str, port: int, host: str) -> dict[str, Any]:
+def _address_evidence(
+    ev: Evidence, url: str, address: str, port: int, host: str
+) -> AddressEvidence:
     attempts = ev.tcp.get((address, port), [])
     control = ev.control.get((address, port))
     real = ev.tls.get((address, port, host))
     fetches = ev.http.get((url, address), [])
-    out: dict[str, Any] = {
-        "address": address,
-        "tcp": [{"failure": a.failure, "ms": a.elapsed_ms} for a in attempts] or None,
-    }
-    if control is not None:
-        out["tls_control"] = {
-            "server_name": control.server_name,
-            "failure": control.failure,
-            "responded": control.server_responded,
-            "ms": control.elapsed_ms,
-        }
-    if real is not None:
-        out["tls"] = {
-            "failure": real.failure,
-            "verify": real.verify,
-            "os_verify": real.os_verify,
-            "version": real.tls_version,
-            "ms": real.elapsed_ms,
-            "certificate": _cert_summary(real),
-            "previous_real_name_s": real.since_real_name_probe_s,
-        }
-    if fetches:
-        f = fetches[0]
-        out["http"] = {
-            "status": f.status,
-            "failure": f.failure,
-            "bytes": f.body_bytes,
-            "stalled": f.stalled,
-            "title": f.title,
-            "redirects": [r.location for r in f.redirects],
-            "ms": f.elapsed_ms,
-        }
-    return out
+    first = fetches[0] if fetches else None
+    return AddressEvidence(
+        address=address,
+        tcp=tuple(TcpAttemptEvidence(a.failure, a.elapsed_ms) for a in attempts) or None,
+        tls_control=None
+        if control is None
+        else TlsControlEvidence(
+            server_name=control.server_name,
+            failure=control.failure,
+            responded=control.server_responded,
+            ms=control.elapsed_ms,
+        ),
+        tls=None
+        if real is None
+        else TlsEvidence(
+            failure=real.failure,
+            verify=real.verify,
+            os_verify=real.os_verify,
+            version=real.tls_version,
+            ms=real.elapsed_ms,
+            certificate=_cert_summary(real),
+            previous_real_name_s=real.since_real_name_probe_s,
+        ),
+        http=None
+        if first is None
+        else HttpEvidence(
+            status=first.status,
+            failure=first.failure,
+            bytes=first.body_bytes,
+            stalled=first.stalled,
+            title=first.title,
+            redirects=tuple(r.location for r in first.redirects),
+            ms=first.elapsed_ms,
+        ),
+    )
 
 
-def _genuine_response(fetch: HttpFetch, with_tls: bool) -> tuple[bool, str | None]:
+def _genuine_response(fetch: HttpFetch, with_tls: bool) -> tuple[bool, Verdict | None]:
     """(is this the service's own answer, the verdict when it is not or when it refuses)."""
     if fetch.status is None:
         return False, None
-    final = urlsplit(fetch.final_url or "")
-    target = final.hostname or ""
+    target = endpoint(fetch.final_url or "").host
     if fetch.redirects and target and target != fetch.host:
         target_ip = addr.parse(target)
         if target_ip is not None and (addr.is_private(target) or addr.is_bogus(target, "")):
@@ -172,44 +211,77 @@ def _genuine_response(fetch: HttpFetch, with_tls: bool) -> tuple[bool, str | Non
     return True, None
 
 
-def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> UrlResult:
+def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> UrlJudgement:
     target = endpoint(url)
     host, port, with_tls = target.host, target.port, target.tls
     dns = judge_dns(ev, host, port, service.known_networks, with_tls, clock_wrong=ctx.clock_wrong)
     probed_local = [a for a in dns.local if ev.tcp.get((a, port))]
-    evidence: dict[str, Any] = {
-        "url": url,
-        "host": host,
-        "dns": {
-            "status": dns.status,
-            "reason": dns.reason,
-            "failure": dns.failure,
-            "answers": list(dns.local),
-            "reference": list(dns.reference),
-            "replies": dns.all_replies,
-            "injected": list(dns.injected),
-            "forged_pool": list(dns.pool_matches),
-        },
-        "addresses": [_address_evidence(ev, url, a, port, host) for a in probed_local],
-    }
     reference_probed = [a for a in dns.reference if a not in dns.local and ev.tcp.get((a, port))]
-    if reference_probed:
-        evidence["reference_addresses"] = [
+    draft = _judge_layers(ev, service, url, ctx, dns, host, port, with_tls)
+    evidence = UrlEvidence(
+        url=url,
+        host=host,
+        dns=DnsEvidence(
+            status=dns.status,
+            reason=dns.reason,
+            failure=dns.failure,
+            answers=dns.local,
+            reference=dns.reference,
+            replies=dns.all_replies,
+            injected=dns.injected,
+            forged_pool=dns.pool_matches,
+        ),
+        addresses=tuple(_address_evidence(ev, url, a, port, host) for a in probed_local),
+        reference_addresses=tuple(
             _address_evidence(ev, url, a, port, host) for a in reference_probed
-        ]
-    result = UrlResult(url, "inconclusive", "inconclusive", {}, evidence, reason=dns.reason)
-    layers = {
-        "dns": _layer("ok"),
-        "tcp": _layer("not_run"),
-        "tls": _layer("not_run"),
-        "http": _layer("not_run"),
-    }
-    result.layers = layers
+        )
+        or None,
+        verdict=draft.verdict,
+        reason=draft.reason,
+    )
+    layers = draft.layers
+    return UrlJudgement(
+        url=url,
+        verdict=draft.verdict,
+        advice_verdict=draft.advice_verdict,
+        layers=Layers(dns=layers["dns"], tcp=layers["tcp"], tls=layers["tls"], http=layers["http"]),
+        dns=dns,
+        evidence=evidence,
+        reason=draft.reason,
+        elapsed_ms=draft.elapsed_ms,
+        residual=draft.residual,
+        inspected_by=tuple(draft.inspected_by),
+        intercepted_by=tuple(draft.intercepted_by),
+    )
+
+
+def _judge_layers(
+    ev: Evidence,
+    service: PlannedService,
+    url: str,
+    ctx: Context,
+    dns: DnsJudgement,
+    host: str,
+    port: int,
+    with_tls: bool,
+) -> _Draft:
+    result = _Draft(
+        "inconclusive",
+        "inconclusive",
+        {
+            "dns": _layer("ok"),
+            "tcp": _layer("not_run"),
+            "tls": _layer("not_run"),
+            "http": _layer("not_run"),
+        },
+        reason=dns.reason,
+    )
+    layers = result.layers
 
     # ---- DNS
     if dns.status in ("forged", "failed"):
         layers["dns"] = _layer("forged" if dns.status == "forged" else "failed", dns.failure)
-        verdict = "dns_tampered" if dns.status == "forged" else "dns_failed"
+        verdict: Verdict = "dns_tampered" if dns.status == "forged" else "dns_failed"
         result.verdict = verdict
         result.advice_verdict = _deepest_on_genuine(ev, dns, port, host, with_tls, ctx) or verdict
         _fill_layers_on(ev, layers, list(dns.local), port, host, with_tls, skip_dns=True)
@@ -317,7 +389,7 @@ def judge_url(ev: Evidence, service: PlannedService, url: str, ctx: Context) -> 
         result.reason = "not_measured"
         return result
     outcomes = [_judge_fetch(ev, f, with_tls, ctx) for f in fetches]
-    best = min(outcomes, key=lambda o: VERDICT_RANK.get(o[0], 2))
+    best = min(outcomes, key=lambda o: VERDICT_RANK[o[0]])
     http_verdict, http_reason, elapsed = best
     answered = http_verdict in ("reachable", "slow", "geo_restricted", "site_error")
     layers["http"] = _layer(
@@ -392,7 +464,7 @@ def _refused_everywhere(ev: Evidence, dns: DnsJudgement, local: list[str], port:
 
 def _judge_fetch(
     ev: Evidence, fetch: HttpFetch, with_tls: bool, ctx: Context
-) -> tuple[str, str | None, float | None]:
+) -> tuple[Verdict, str | None, float | None]:
     if fetch.status is None:
         if fetch.failure in (failures.CANCELLED, failures.DEADLINE):
             return "inconclusive", "not_finished", None
@@ -453,7 +525,7 @@ def _tls_failure_verdict(
     port: int,
     ctx: Context,
     dns: DnsJudgement,
-) -> tuple[str, str]:
+) -> tuple[Verdict, str]:
     cert_problems = [h for h in handshakes if h.verify in CERT_PROBLEMS]
     if cert_problems:
         if ctx.clock_wrong:
@@ -486,7 +558,7 @@ def _tls_failure_verdict(
 
 def _deepest_on_genuine(
     ev: Evidence, dns: DnsJudgement, port: int, host: str, with_tls: bool, ctx: Context
-) -> str | None:
+) -> Verdict | None:
     """The verdict the genuine addresses would get: it decides the advice."""
     genuine = [a for a in (dns.genuine or dns.reference) if ev.tcp.get((a, port))]
     if not genuine:
@@ -504,7 +576,7 @@ def _deepest_on_genuine(
 
 def _fill_layers_on(
     ev: Evidence,
-    layers: dict[str, LayerResult],
+    layers: dict[Layer, LayerResult],
     local: list[str],
     port: int,
     host: str,
@@ -532,14 +604,14 @@ def _fill_layers_on(
 
 def judge_service(
     ev: Evidence, service: PlannedService, ctx: Context
-) -> tuple[ServiceVerdict, UrlResult]:
+) -> tuple[ServiceVerdict, UrlJudgement]:
     results = [judge_url(ev, service, url, ctx) for url in service.urls]
-    worst = max(results, key=lambda r: VERDICT_RANK.get(r.verdict, 2))
+    worst = max(results, key=lambda r: VERDICT_RANK[r.verdict])
     if service.id in ev.unfinished_services and worst.verdict in ("reachable", "inconclusive"):
         unmeasured = [r for r in results if r.reason in ("not_measured", "not_finished")]
         if unmeasured:
-            worst = unmeasured[0]
-            worst.reason = "not_finished"
+            index = results.index(unmeasured[0])
+            worst = results[index] = unmeasured[0].with_reason("not_finished")
     verdict = ServiceVerdict(
         id=service.id,
         name=service.name,
@@ -548,11 +620,11 @@ def judge_service(
         verdict=worst.verdict,
         advice_verdict=worst.advice_verdict,
         layers=worst.layers,
-        evidence={
-            "host": worst.evidence.get("host"),
-            "reason": worst.reason,
-            "urls": [r.evidence | {"verdict": r.verdict, "reason": r.reason} for r in results],
-        },
+        evidence=ServiceEvidence(
+            host=worst.host,
+            reason=worst.reason,
+            urls=tuple(r.evidence for r in results),
+        ),
         reason=worst.reason,
         elapsed_ms=worst.elapsed_ms,
     )

@@ -2,15 +2,17 @@
 
 docs/design.md fixes these names; reports, tests and other tools depend on them. The
 explanation catalog must hold a text for every one (a test checks it).
+
+Each vocabulary is a ``Literal`` type (what the typed diagnosis result holds, so a
+misspelt verdict does not type-check) and a tuple of its words (for loops and checks).
 """
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Final, Literal, get_args
 
-STATUSES: Final = ("ok", "blocked", "degraded", "offline", "captive_portal", "inconclusive")
-
-VERDICTS: Final = (
+Status = Literal["ok", "blocked", "degraded", "offline", "captive_portal", "inconclusive"]
+Verdict = Literal[
     "reachable",
     "slow",
     "throttled",
@@ -23,21 +25,87 @@ VERDICTS: Final = (
     "geo_restricted",
     "site_error",
     "inconclusive",
-)
+]
+Severity = Literal["info", "warning", "problem"]
+Layer = Literal["dns", "tcp", "tls", "http"]
+LayerStatus = Literal["ok", "failed", "forged", "not_run"]
+# How one service's measurement travelled.
+ServicePath = Literal["direct", "vpn", "proxy"]
+# What the DNS rules conclude about the system resolver's answer for one name.
+DnsStatus = Literal[
+    "ok", "forged", "failed", "unverified", "nonexistent", "unverified_failed", "not_measured"
+]
+# The report's ``vpn.state`` and a VPN server's ``status``.
+VpnState = Literal["active", "not_active", "not_passing"]
+EndpointStatus = Literal["reachable", "blocked", "inconclusive"]
+FindingCode = Literal[
+    # Network
+    "offline",
+    "captive_portal",
+    "clock_wrong",
+    "ipv6_broken",
+    "udp_blocked",
+    "selective_blocking",
+    "residual_blocking_possible",
+    "local_network_denied",
+    "checks_unfinished",
+    "network_changed",
+    "checks_limited",
+    # DNS
+    "dns_resolver_unreachable",
+    "dns_resolver_missing",
+    "dns_tampering",
+    "dns_injection_on_path",
+    "dns_intercepted",
+    "dns_nxdomain_rewrite",
+    "doh_blocked",
+    # TLS
+    "tls_interception",
+    "tls_inspection",
+    # VPN and proxy
+    "vpn_active",
+    "vpn_not_active",
+    "vpn_not_passing_traffic",
+    "vpn_expected_missing",
+    "vpn_split_tunnel",
+    "vpn_domestic_direct",
+    "vpn_dns_leak",
+    "vpn_ipv6_leak",
+    "vpn_per_app",
+    "vpn_endpoint_blocked",
+    "vpn_endpoint_reachable",
+    "vpn_endpoint_unclear",
+    "exit_abroad",
+    "proxy_configured",
+    "proxy_pac",
+    "proxy_unreachable",
+    "proxy_auth_required",
+    "proxy_upstream_failed",
+    "proxy_unblocks",
+    "proxy_fake_ip",
+]
 
-BLOCKING_VERDICTS: Final = frozenset(
+STATUSES: Final[tuple[Status, ...]] = get_args(Status)
+VERDICTS: Final[tuple[Verdict, ...]] = get_args(Verdict)
+
+BLOCKING_VERDICTS: Final[frozenset[Verdict]] = frozenset(
     {"dns_tampered", "dns_failed", "ip_blocked", "tls_blocked", "tls_intercepted", "http_blocked"}
 )
-DEGRADED_VERDICTS: Final = frozenset({"slow", "throttled", "inconclusive"})
+DEGRADED_VERDICTS: Final[frozenset[Verdict]] = frozenset({"slow", "throttled", "inconclusive"})
 
-SEVERITIES: Final = ("info", "warning", "problem")
+SEVERITIES: Final[tuple[Severity, ...]] = get_args(Severity)
 
-LAYERS: Final = ("dns", "tcp", "tls", "http")
-LAYER_STATUSES: Final = ("ok", "failed", "forged", "not_run")
+LAYERS: Final[tuple[Layer, ...]] = get_args(Layer)
+LAYER_STATUSES: Final[tuple[LayerStatus, ...]] = get_args(LayerStatus)
+SERVICE_PATHS: Final[tuple[ServicePath, ...]] = get_args(ServicePath)
+DNS_STATUSES: Final[tuple[DnsStatus, ...]] = get_args(DnsStatus)
+VPN_STATES: Final[tuple[VpnState, ...]] = get_args(VpnState)
+ENDPOINT_STATUSES: Final[tuple[EndpointStatus, ...]] = get_args(EndpointStatus)
+FINDING_CODES: Final[tuple[FindingCode, ...]] = get_args(FindingCode)
 
 # Finding code -> the params its texts may use. Values are strings or numbers; lists
 # of names are passed as lists and joined per language by the catalog.
-FINDINGS: Final[dict[str, tuple[str, ...]]] = {
+FINDINGS: Final[dict[FindingCode, tuple[str, ...]]] = {
     # Network
     "offline": (),
     "captive_portal": ("url", "location"),
@@ -104,7 +172,7 @@ UNCLEAR_REASONS: Final = (
 
 # Findings that explain a whole run being unclear, in order of precedence: the summary then
 # says so ([summary_cause.<code>]) instead of "we couldn't tell what is wrong".
-UNCLEAR_CAUSES: Final = ("network_changed", "clock_wrong")
+UNCLEAR_CAUSES: Final[tuple[FindingCode, ...]] = ("network_changed", "clock_wrong")
 
 # Params of the summary headlines.
 SUMMARY_PARAMS: Final = ("blocked_count", "service_count", "blocked")

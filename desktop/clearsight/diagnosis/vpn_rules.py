@@ -33,14 +33,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
 from clearsight.diagnosis import addresses as addr
 from clearsight.diagnosis.evidence import Evidence
-from clearsight.diagnosis.model import Finding, ServiceVerdict
-from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
+from clearsight.diagnosis.model import Finding, ServiceVerdict, VpnEndpointResult, VpnSummary
+from clearsight.diagnosis.vocabulary import (
+    BLOCKING_VERDICTS,
+    EndpointStatus,
+    FindingCode,
+    Severity,
+    VpnState,
+)
 from clearsight.probes import failures
 from clearsight.probes.records import NetworkInterface, VpnEndpointProbe
+from clearsight.probes.urls import endpoint
 
 TUNNEL_LINK_TYPES = frozenset({"tun", "tap", "wireguard", "ppp", "xfrm", "vti", "ipsec"})
 # Names VPN software gives its interfaces (Linux, macOS, BSD; Windows uses descriptions).
@@ -102,22 +108,21 @@ class VpnView:
     """What the diagnosis concludes about the VPN (the report's ``vpn`` section)."""
 
     measured: bool = False  # the run looked (routes or proxy settings recorded)
-    state: str | None = None  # "active" | "not_active" | "not_passing" | None (not measured)
+    state: VpnState | None = None  # None: not measured
     interface: str | None = None
     tunnels: list[str] = field(default_factory=list)  # tunnels up (with an address)
     carrying: list[str] = field(default_factory=list)  # tunnels some target is routed through
     paths: dict[str, str] = field(default_factory=dict)  # service id -> "vpn"
-    endpoints: list[dict[str, Any]] = field(default_factory=list)
+    endpoints: list[VpnEndpointResult] = field(default_factory=list)
 
-    def as_report(self) -> dict[str, Any]:
-        return {
-            "active": None if self.state is None else self.state != "not_active",
-            "state": self.state,
-            "interface": self.interface,
-            "tunnels": list(self.tunnels),
-            "carrying": list(self.carrying),
-            "endpoints": [dict(e) for e in self.endpoints],
-        }
+    def summary(self) -> VpnSummary:
+        return VpnSummary(
+            state=self.state,
+            interface=self.interface,
+            tunnels=tuple(self.tunnels),
+            carrying=tuple(self.carrying),
+            endpoints=tuple(self.endpoints),
+        )
 
 
 @dataclass
@@ -128,11 +133,9 @@ class _Routes:
 
 
 def _service_addresses(ev: Evidence, urls: Iterable[str]) -> list[str]:
-    from urllib.parse import urlsplit
-
     found: list[str] = []
     for url in urls:
-        host = (urlsplit(url).hostname or "").lower()
+        host = endpoint(url).host
         if addr.parse(host) is not None:
             found.append(host)
             continue
@@ -395,7 +398,7 @@ def _host_evidence(probes: list[VpnEndpointProbe]) -> tuple[bool, bool]:
     return answered, all_timeouts
 
 
-def endpoint_statuses(ev: Evidence, foreign_tcp_works: bool) -> list[dict[str, Any]]:
+def endpoint_statuses(ev: Evidence, foreign_tcp_works: bool) -> list[VpnEndpointResult]:
     """Each VPN server of the profile: reachable | blocked | inconclusive, and why."""
     groups: dict[tuple[str, str, int, str], list[VpnEndpointProbe]] = {}
     by_host: dict[str, list[VpnEndpointProbe]] = {}
@@ -405,7 +408,7 @@ def endpoint_statuses(ev: Evidence, foreign_tcp_works: bool) -> list[dict[str, A
             key = (probe.name, probe.host, probe.port, probe.protocol)
             groups.setdefault(key, []).append(probe)
     order = {n: i for i, n in enumerate(ev.plan.vpn_endpoints if ev.plan else ())}
-    out: list[dict[str, Any]] = []
+    out: list[VpnEndpointResult] = []
     for (name, host, port, protocol), probes in sorted(
         groups.items(), key=lambda item: (order.get(item[0][0], len(order)), item[0][0])
     ):
@@ -413,15 +416,15 @@ def endpoint_statuses(ev: Evidence, foreign_tcp_works: bool) -> list[dict[str, A
             protocol, probes, by_host[host.lower()], foreign_tcp_works
         )
         out.append(
-            {
-                "name": name,
-                "host": host,
-                "port": port,
-                "protocol": protocol,
-                "status": status,
-                "reason": reason,
-                "addresses": sorted({p.address for p in probes if p.address}),
-            }
+            VpnEndpointResult(
+                name=name,
+                host=host,
+                port=port,
+                protocol=protocol,
+                status=status,
+                reason=reason,
+                addresses=tuple(sorted({p.address for p in probes if p.address})),
+            )
         )
     return out
 
@@ -431,7 +434,7 @@ def _endpoint_status(
     probes: list[VpnEndpointProbe],
     host_probes: list[VpnEndpointProbe],
     foreign_tcp_works: bool,
-) -> tuple[str, str]:
+) -> tuple[EndpointStatus, str]:
     if all(p.detail == "no_address" for p in probes):
         return "inconclusive", "no_address"
     if any(p.replied for p in probes):
@@ -477,24 +480,24 @@ def _endpoint_status(
 
 def _endpoint_findings(ev: Evidence, view: VpnView, foreign_tcp_works: bool) -> list[Finding]:
     view.endpoints = endpoint_statuses(ev, foreign_tcp_works)
-    codes = {
+    codes: dict[EndpointStatus, tuple[FindingCode, Severity]] = {
         "reachable": ("vpn_endpoint_reachable", "info"),
         "blocked": ("vpn_endpoint_blocked", "problem"),
         "inconclusive": ("vpn_endpoint_unclear", "info"),
     }
     out: list[Finding] = []
-    for endpoint in view.endpoints:
-        code, severity = codes[endpoint["status"]]
+    for server in view.endpoints:
+        code, severity = codes[server.status]
         out.append(
             Finding(
                 code,
                 severity,
                 params={
-                    "name": endpoint["name"],
-                    "host": endpoint["host"],
-                    "port": endpoint["port"],
-                    "protocol": endpoint["protocol"],
-                    "proof": endpoint["reason"],
+                    "name": server.name,
+                    "host": server.host,
+                    "port": server.port,
+                    "protocol": server.protocol,
+                    "proof": server.reason,
                 },
             )
         )

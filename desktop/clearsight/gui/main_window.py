@@ -585,13 +585,19 @@ class MainWindow(QMainWindow):
     def open_report(self, path: Path) -> None:
         """Show a saved report (JSON or HTML), diagnosed again, in the current language."""
         from clearsight.report.build import load_report, meta_from_report
+        from clearsight.report.codec import diagnosis_from_report
 
         language = self.texts.language
 
         def op() -> ReportState:
             saved, observations = load_report(path)
             return build_state(
-                observations, meta_from_report(saved), language, final=True, opened_from=path
+                observations,
+                meta_from_report(saved),
+                language,
+                final=True,
+                opened_from=path,
+                diagnosis=diagnosis_from_report(saved),  # None: older rules, diagnosed again
             )
 
         def shown(state: ReportState) -> None:

@@ -27,6 +27,7 @@ from clearsight.gui.background import run_in_background
 from clearsight.probes.records import Observation
 
 if TYPE_CHECKING:
+    from clearsight.diagnosis import Diagnosis
     from clearsight.profile.model import Profile
     from clearsight.report.build import RunMeta
 
@@ -70,6 +71,7 @@ class ReportState:
     final: bool
     finished_checks: frozenset[str] = frozenset()
     opened_from: Path | None = None
+    diagnosis: Diagnosis | None = None
 
 
 def build_state(
@@ -80,19 +82,21 @@ def build_state(
     final: bool,
     finished_checks: frozenset[str] = frozenset(),
     opened_from: Path | None = None,
+    diagnosis: Diagnosis | None = None,
 ) -> ReportState:
     """Diagnose and build the (unredacted) report. Runs off the GUI thread.
 
     A live state (``final=False``) is built often while checks run, on a thread that
     competes with the GUI thread for Python's lock: its report carries only the plan and
     network records, not every observation (half the work; the view needs no more). A
-    final report carries them all, as a saved one must.
+    final report carries them all, as a saved one must. *diagnosis*, when given, is
+    theirs already (a saved report's: ``report.codec.diagnosis_from_report``).
     """
     from clearsight.diagnosis import diagnose
     from clearsight.probes.records import NetworkEnvironment, RunPlan
     from clearsight.report.build import build_report
 
-    diagnosis = diagnose(observations)
+    diagnosis = diagnosis or diagnose(observations)
     carried = (
         observations
         if final
@@ -107,6 +111,7 @@ def build_state(
         final=final,
         finished_checks=finished_checks,
         opened_from=opened_from,
+        diagnosis=diagnosis,
     )
 
 
@@ -119,6 +124,7 @@ def rebuild_state(state: ReportState, language: str) -> ReportState:
         final=state.final,
         finished_checks=state.finished_checks,
         opened_from=state.opened_from,
+        diagnosis=state.diagnosis,
     )
 
 

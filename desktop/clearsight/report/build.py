@@ -11,7 +11,7 @@ import platform
 import stat
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,12 @@ from clearsight.probes.records import (
     RunPlan,
     observation_from_json,
     to_json,
+)
+from clearsight.report.codec import (
+    finding_json,
+    network_json,
+    service_json,
+    vpn_json,
 )
 from clearsight.report.html import EMBED_TAG
 from clearsight.report.redact import (
@@ -137,11 +143,14 @@ def build_report(
         platform_data = {key: redactor.text(str(value)) for key, value in platform_data.items()}
         removed = merge_summaries(removed, redactor.summary())
     texts = catalog(language)
-    network = dict(diagnosis.network)
-    for key, value in original.network.items():
-        # Facts about an address's class (private egress, an IPv6 route) survive its token.
-        if isinstance(value, bool):
-            network[key] = value
+    # Facts about an address's class (private egress, an IPv6 route) survive its token.
+    network = network_json(
+        replace(
+            diagnosis.network,
+            ipv6_route=original.network.ipv6_route,
+            private_egress=original.network.private_egress,
+        )
+    )
     report: dict[str, Any] = {
         "schema": SCHEMA,
         "report_id": report_id,
@@ -178,43 +187,30 @@ def _service_data(
     service: ServiceVerdict, names: Mapping[str, str] | None, language: str
 ) -> dict[str, Any]:
     names = {lang: (names or {}).get(lang) or service.name for lang in LANGUAGES}
+    data = service_json(service)
     return {
-        "id": service.id,
+        "id": data["id"],
         "name": names[language],
         "names": names,
-        "group": service.group,
-        "domestic": service.domestic,
-        "path": service.path,
-        "verdict": service.verdict,
-        "advice_verdict": service.advice_verdict,
-        "via_proxy": service.via_proxy,
-        "layers": {
-            layer: {
-                "status": service.layers[layer].status,
-                "failure": service.layers[layer].failure,
-            }
-            for layer in LAYER_ORDER
-            if layer in service.layers
-        },
+        "group": data["group"],
+        "domestic": data["domestic"],
+        "path": data["path"],
+        "verdict": data["verdict"],
+        "advice_verdict": data["advice_verdict"],
+        "reason": data["reason"],
+        "via_proxy": data["via_proxy"],
+        "layers": data["layers"],
         "title": "",
         "explanation": "",
         "advice": "",
-        "evidence": service.evidence,
-        "elapsed_ms": service.elapsed_ms,
-        "params": service.params,
+        "evidence": data["evidence"],
+        "elapsed_ms": data["elapsed_ms"],
+        "params": data["params"],
     }
 
 
 def _finding_data(finding: Finding) -> dict[str, Any]:
-    return {
-        "code": finding.code,
-        "severity": finding.severity,
-        "subjects": list(finding.subjects),
-        "params": finding.params,
-        "title": "",
-        "explanation": "",
-        "advice": "",
-    }
+    return {**finding_json(finding), "title": "", "explanation": "", "advice": ""}
 
 
 def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) -> None:
@@ -286,12 +282,6 @@ def _summary_advice(
 def client_names(diagnosis: Diagnosis) -> list[tuple[str, str]]:
     """Names of VPN and proxy clients the diagnosis mentions, with their token class."""
     found: list[tuple[str, str]] = []
-    vpn = getattr(diagnosis, "vpn", None)
-    if isinstance(vpn, dict):
-        for client in vpn.get("clients") or []:
-            name = client.get("name") if isinstance(client, dict) else client
-            if isinstance(name, str):
-                found.append((name, "vpn-client"))
     for finding in diagnosis.findings:
         for key, cls in (("client", "proxy-client"), ("clients", "vpn-client")):
             value = finding.params.get(key)
@@ -309,11 +299,8 @@ def _vpn_section(diagnosis: Diagnosis, observations: tuple[Observation, ...]) ->
         if isinstance(record, NetworkEnvironment)
         for client in record.clients
     ]
-    own = getattr(diagnosis, "vpn", None)
-    if isinstance(own, dict):
-        section = {"active": None, "interface": None, "endpoints": [], **own}
-        section["endpoints"] = [dict(e) for e in section.get("endpoints") or []]
-        return {**section, "clients": clients}
+    if diagnosis.vpn is not None:
+        return {**vpn_json(diagnosis.vpn), "clients": clients}
     vpn: dict[str, Any] = {"active": None, "interface": None, "clients": clients, "endpoints": []}
     for finding in diagnosis.findings:
         params = finding.params

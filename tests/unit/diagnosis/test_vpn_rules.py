@@ -790,7 +790,7 @@ def test_vpn_and_proxy_rows(build: Rows, expect: Expect) -> None:
     diagnosis = diagnose(build())
     got = {f.code: f.subjects for f in diagnosis.findings if _prefixed(f.code)}
     assert got == expect.vpn, _explain(diagnosis)
-    state = diagnosis.vpn["state"] if diagnosis.vpn else None
+    state = diagnosis.vpn.state if diagnosis.vpn else None
     assert state == expect.state, _explain(diagnosis)
     for service_id, path in expect.paths.items():
         verdict = diagnosis.service(service_id)
@@ -801,9 +801,8 @@ def test_vpn_and_proxy_rows(build: Rows, expect: Expect) -> None:
     for service_id, wanted in expect.verdicts.items():
         verdict = diagnosis.service(service_id)
         assert verdict is not None and verdict.verdict == wanted, (service_id, _explain(diagnosis))
-    statuses = {
-        e["name"]: (e["status"], e["reason"]) for e in (diagnosis.vpn or {}).get("endpoints", [])
-    }
+    endpoints = diagnosis.vpn.endpoints if diagnosis.vpn else ()
+    statuses = {e.name: (e.status, e.reason) for e in endpoints}
     for name, wanted_status in expect.endpoints.items():
         assert statuses.get(name) == wanted_status, (name, statuses)
     for code, params in expect.params.items():

@@ -90,9 +90,9 @@ def test_vpn_servers_are_probed_with_a_companion_for_silent_protocols(
     assert [(p.name, p.address, p.port) for p in companions] == [("Home", "127.0.0.2", 443)]
     plan = next(o for o in result.observations if isinstance(o, RunPlan))
     assert plan.vpn_endpoints == ("WG", "Office", "Home")
-    statuses = {
-        e["name"]: e["status"] for e in (diagnose(result.observations).vpn or {})["endpoints"]
-    }
+    vpn = diagnose(result.observations).vpn
+    assert vpn is not None
+    statuses = {e.name: e.status for e in vpn.endpoints}
     assert statuses["Office"] == "reachable"
     assert statuses["WG"] == "inconclusive"
 

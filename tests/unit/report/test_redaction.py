@@ -146,7 +146,7 @@ def _comparable(diagnosis: Diagnosis, redactor: Redactor | None) -> dict[str, An
                 "services": [dataclasses.asdict(s) for s in diagnosis.services],
                 "findings": [dataclasses.asdict(f) for f in diagnosis.findings],
                 "summary": diagnosis.summary_params,
-                "network": diagnosis.network,
+                "network": dataclasses.asdict(diagnosis.network),
             }
         )
     )
