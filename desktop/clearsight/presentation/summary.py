@@ -1,6 +1,6 @@
 """The answer's top: one headline and the actions to take, composed from the diagnosis.
 
-This is where the composition rules live (docs/design.md, "The presentation"):
+This is where the composition rules live (docs/design.md, "Presentation"):
 
 - Advice is a list of actions with ids. Variants of one piece of advice ("use a VPN" for a
   blocked address, a name-based block, a DNS injection) are one action; an action appears
@@ -126,7 +126,7 @@ def compose_summary(diagnosis: Diagnosis, texts: Catalog, names: Mapping[str, st
 
 
 def named_list(texts: Catalog, items: Sequence[str], limit: int = MAX_NAMED) -> str:
-    """"A, B, C and 27 more": at most ``limit`` names, then how many more."""
+    """ "A, B, C and 27 more": at most ``limit`` names, then how many more."""
     if len(items) <= limit:
         return texts.join(items)
     return texts.ui("names_and_more", names=texts.join(items[:limit]), count=len(items) - limit)
@@ -257,10 +257,13 @@ class _Composer:
         for verdict in _DEGRADED_VERDICTS:
             services = [s for s in self.d.services if s.verdict == verdict]
             if services:
-                return texts.ui(
-                    f"headline_degraded_{verdict}",
-                    services=named_list(texts, self.names_of(services)),
-                    count=len(services),
+                template = texts.raw("headline", verdict) or ""
+                return texts.render(
+                    template,
+                    {
+                        "services": named_list(texts, self.names_of(services)),
+                        "count": len(services),
+                    },
                 )
         warning = next((f for f in self.d.findings if f.severity == "warning"), None)
         if warning is not None:
