@@ -199,6 +199,8 @@ class _Composer:
                 return texts.ui("headline_vpn_dead")
             return texts.headline("offline", {})
         if self._dns_broken():
+            if "dns_resolver_missing" in self.codes:
+                return texts.ui("headline_dns_missing")
             return texts.ui("headline_dns_broken")
         if status == "blocked":
             return self._blocked_headline()
@@ -226,8 +228,10 @@ class _Composer:
         texts = self.texts
         parts: list[str] = []
         foreign = [s for s in self.d.services if not s.domestic]
+        # At most three names in all: the intercepted ones take one of them.
+        unsafe_names = 1 if self.unsafe else 0
         if self.blocked:
-            named = named_list(texts, self.names_of(self.blocked))
+            named = named_list(texts, self.names_of(self.blocked), MAX_NAMED - unsafe_names)
             if "selective_blocking" in self.codes and all(s.verdict in BLOCKED for s in foreign):
                 key = "headline_nothing_abroad" if len(foreign) > 1 else "headline_abroad_one"
                 parts.append(texts.ui(key, count=len(foreign), services=named))
@@ -244,7 +248,10 @@ class _Composer:
                 )
         if self.unsafe:
             key = "headline_unsafe_also" if self.blocked else "headline_unsafe"
-            parts.append(texts.ui(key, services=named_list(texts, self.names_of(self.unsafe))))
+            limit = unsafe_names if self.blocked else MAX_NAMED
+            parts.append(
+                texts.ui(key, services=named_list(texts, self.names_of(self.unsafe), limit))
+            )
         if not parts:
             return texts.headline("blocked", {"blocked_count": 0, "service_count": 0})
         return texts.ui("sentence_gap").join(parts)
