@@ -49,8 +49,7 @@ def problems(report: dict[str, Any]) -> list[str]:
 
     # No action contradicts a finding.
     useless = bool(codes & DNS_CHANGE_USELESS) or any(
-        s["verdict"] in DNS_VERDICTS and s["advice_verdict"] not in DNS_VERDICTS
-        for s in services
+        s["verdict"] in DNS_VERDICTS and s["advice_verdict"] not in DNS_VERDICTS for s in services
     )
     if useless:
         said = [*summary["advice"], *(s["advice"] for s in services if s["verdict"] != "reachable")]
@@ -85,23 +84,30 @@ def problems(report: dict[str, Any]) -> list[str]:
         if any(s["advice"] == cable for s in services):
             out.append("a dead VPN tunnel, but a row says to plug the cable in")
     domestic = [s for s in services if s["domestic"]]
-    if domestic and all(s["verdict"] == "dns_failed" for s in domestic) and (
-        codes & {"dns_resolver_unreachable", "dns_resolver_missing"}
-    ):
-        if headline not in (texts.ui("headline_dns_broken"), texts.ui("headline_dns_missing")):
-            out.append("a DNS server that answers nothing, not headlined so")
     dns_broken = headline in (texts.ui("headline_dns_broken"), texts.ui("headline_dns_missing"))
+    no_lookups = bool(domestic) and all(s["verdict"] == "dns_failed" for s in domestic)
+    if (
+        no_lookups
+        and codes & {"dns_resolver_unreachable", "dns_resolver_missing"}
+        and not dns_broken
+    ):
+        out.append("a DNS server that answers nothing, not headlined so")
     if status == "blocked" and blocked and not dns_broken:
         shown = f"{len(blocked)}"
         if shown not in headline and "selective_blocking" not in codes:
             out.append(f"the headline does not count {shown} blocked services")
-    if status == "blocked" and not blocked and not any(
-        s["verdict"] == "tls_intercepted" for s in services
+    if (
+        status == "blocked"
+        and not blocked
+        and not any(s["verdict"] == "tls_intercepted" for s in services)
     ):
         out.append("blocked, but no service is blocked or intercepted")
     intercepted = [s for s in services if s["verdict"] == "tls_intercepted"]
-    if intercepted and status == "blocked" and not blocked and answer.badge != texts.ui(
-        "badge_not_safe"
+    if (
+        intercepted
+        and status == "blocked"
+        and not blocked
+        and answer.badge != texts.ui("badge_not_safe")
     ):
         out.append("only intercepted services, but the badge says blocked")
     selective = next((f for f in report["findings"] if f["code"] == "selective_blocking"), None)
@@ -115,8 +121,10 @@ def problems(report: dict[str, Any]) -> list[str]:
             out.append("a degraded run that does not name its top problem")
         endpoint_blocked = "vpn_endpoint_blocked" in codes
         nothing = texts.raw("headline", "slow") or ""
-        if endpoint_blocked and nothing.split("{")[0] and headline.startswith(
-            nothing.split("{")[0]
+        if (
+            endpoint_blocked
+            and nothing.split("{")[0]
+            and headline.startswith(nothing.split("{")[0])
         ):
             out.append("'nothing is blocked' beside a blocked VPN server")
     if "vpn_not_active" in codes:
