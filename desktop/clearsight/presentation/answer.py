@@ -306,3 +306,44 @@ def finding_evidence(
         shown = [(names or {}).get(s, s) for s in subjects]
         rows.append(((label(texts, "subjects"),), texts.join(shown)))
     return _lines(texts, rows)
+
+
+#: The message for IT support lists at most this many services that do not work.
+MESSAGE_SERVICES: Final = 8
+
+
+def support_message(report: Mapping[str, Any]) -> str:
+    """A ready message for IT support (the window copies it): who it is for, what was
+    found, what does not work, and the report's ID, in the report's language."""
+    answer = compose(report)
+    texts = answer.texts
+    lines: list[str] = []
+    if answer.support_contact:
+        lines += [texts.ui("it_message_to", contact=answer.support_contact), ""]
+    started = text_of(report.get("started_at"))
+    when = f"{started[:10]} {started[11:16]} UTC" if len(started) >= 16 else started
+    lines += [
+        texts.ui("it_message_greeting"),
+        "",
+        texts.ui("it_message_intro", time=when),
+        "",
+        answer.headline,
+    ]
+    problems = [f for f in answer.findings if f.severity in ("problem", "warning")]
+    broken = (
+        [s for s in answer.services if s.verdict != "reachable"] if answer.show_services else []
+    )
+    if problems or broken:
+        lines.append("")
+    lines += [f"• {finding.title}" for finding in problems]
+    colon = texts.ui("label_colon")
+    lines += [f"• {s.name}{colon}{s.badge}" for s in broken[:MESSAGE_SERVICES]]
+    if len(broken) > MESSAGE_SERVICES:
+        lines.append("• " + texts.ui("email_more", count=len(broken) - MESSAGE_SERVICES))
+    lines += [
+        "",
+        texts.ui("it_message_report", id=answer.report_id),
+        "",
+        texts.ui("it_message_thanks"),
+    ]
+    return "\n".join(lines) + "\n"
