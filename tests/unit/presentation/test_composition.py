@@ -147,6 +147,7 @@ def test_a_captive_portal_says_log_in_at_its_own_page() -> None:
         assert _ids(report) == ["log_in"]
         action = report["summary"]["actions"][0]
         assert "generate_204" not in action["text"]
+        assert action["url"] == "http://10.77.3.80/login"  # the portal's own page
         answer = compose(report)
         assert all(s.tone != "bad" for s in answer.services)
 
