@@ -327,6 +327,9 @@ class _Composer:
             if service.verdict in ("reachable", "inconclusive"):
                 continue
             add(self._service_action(service))
+        if "use_vpn" in found:
+            # "A VPN through another country" beside "use a VPN" says the same thing twice.
+            found.pop("vpn_other_country", None)
         if not found:
             add(self._status_action(status))
         return list(found.values())[:MAX_ACTIONS]
