@@ -11,7 +11,8 @@ Values are plain strings: each renderer escapes for its own format.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Final
 
 from clearsight.explanations import Catalog, catalog, clean_value
@@ -83,7 +84,14 @@ class ServiceLine:
     layers_text: str
     notes: tuple[str, ...]  # "Local service, for comparison", "Through your proxy: …"
     evidence: Any  # the diagnosis's evidence, as JSON values
-    evidence_text: str  # the same, labelled, one fact a line
+    texts: Catalog = field(repr=False, compare=False, default_factory=lambda: catalog("en"))
+    source: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
+
+    @cached_property
+    def evidence_text(self) -> str:
+        """The evidence, labelled, one fact a line (worked out when first shown: a window
+        showing a run redraws often)."""
+        return _service_evidence(self.texts, self.source)
 
 
 @dataclass(frozen=True)
@@ -241,7 +249,8 @@ def _service_line(texts: Catalog, service: Mapping[str, Any], status: str) -> Se
         layers_text=texts.ui("meta_separator").join(layer.line for layer in layers),
         notes=tuple(notes),
         evidence=service.get("evidence"),
-        evidence_text=_service_evidence(texts, service),
+        texts=texts,
+        source=service,
     )
 
 
