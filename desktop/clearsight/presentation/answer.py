@@ -153,7 +153,8 @@ def compose(report: Mapping[str, Any], texts: Catalog | None = None) -> Answer:
     )
     names = {s.id: s.name for s in services}
     findings = tuple(
-        _finding_line(texts, f, names) for f in report.get("findings") or [] if isinstance(f, dict)
+        _finding_line(texts, f, names)
+        for f in _merged(texts, [f for f in report.get("findings") or [] if isinstance(f, dict)])
     )
     profile = as_dict(report.get("profile"))
     contact = profile.get("support_contact")
@@ -173,6 +174,47 @@ def compose(report: Mapping[str, Any], texts: Catalog | None = None) -> Answer:
         support_contact=text_of(contact) if isinstance(contact, str) and contact.strip() else None,
         report_id=text_of(report.get("report_id")),
     )
+
+
+#: Findings said once for all their instances (one per DNS server): "Encrypted DNS
+#: (Cloudflare, Google, Quad9) is blocked", not three rows that differ in one word.
+MERGED_FINDINGS: Final = frozenset({"doh_blocked", "dns_resolver_unreachable"})
+
+
+def _merged(texts: Catalog, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    seen: dict[tuple[str, str], dict[str, Any]] = {}
+    for finding in findings:
+        code = str(finding.get("code"))
+        key = (code, str(finding.get("severity")))
+        params = finding.get("params")
+        if code not in MERGED_FINDINGS or not isinstance(params, dict):
+            out.append(finding)
+            continue
+        first = seen.get(key)
+        if first is None:
+            merged = {**finding, "params": {k: [v] for k, v in params.items()}}
+            seen[key] = merged
+            out.append(merged)
+            continue
+        for name, value in params.items():
+            values = first["params"].setdefault(name, [])
+            if value not in values:
+                values.append(value)
+        first["subjects"] = [*(first.get("subjects") or []), *(finding.get("subjects") or [])]
+        first["_merged"] = True
+    for finding in out:
+        if finding.pop("_merged", False):
+            words = texts.finding(str(finding["code"]), finding["params"])
+            finding.update(title=words.title, explanation=words.explanation, advice=words.advice)
+        elif str(finding.get("code")) in MERGED_FINDINGS and isinstance(
+            finding.get("params"), dict
+        ):
+            finding["params"] = {
+                k: v[0] if isinstance(v, list) and len(v) == 1 else v
+                for k, v in finding["params"].items()
+            }
+    return out
 
 
 def _status_badge(texts: Catalog, status: str, services: Iterable[ServiceLine]) -> str:

@@ -200,3 +200,12 @@ def test_the_message_for_it_support_names_the_contact_and_the_report() -> None:
         assert report["profile"]["support_contact"] in message.splitlines()[0]
         assert report["report_id"] in message
         assert report["summary"]["headline"] in message
+
+
+def test_one_finding_per_dns_server_is_said_once() -> None:
+    for language in LANGUAGES:
+        report = _lab("great_firewall", language)
+        assert sum(f["code"] == "doh_blocked" for f in report["findings"]) == 3
+        lines = [f for f in compose(report).findings if f.code == "doh_blocked"]
+        assert len(lines) == 1
+        assert all(name in lines[0].explanation for name in ("Cloudflare", "Google", "Quad9"))
