@@ -409,8 +409,9 @@ class _Composer:
             if service.verdict == "reachable":
                 continue
             action_id = self._service_action_id(service)
-            if action_id == "log_in":
-                out[service.id] = _action_text(self.texts, "log_in")
+            if action_id in ("log_in", "protect_passwords"):
+                # One action, one text: the row says what the summary says.
+                out[service.id] = _action_text(self.texts, action_id)
             elif action_id == "use_vpn" and service.advice_verdict in DNS_VERDICTS:
                 out[service.id] = _action_text(
                     self.texts, "use_vpn_dns", services=self.name(service)
