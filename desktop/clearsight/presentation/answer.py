@@ -140,7 +140,13 @@ def as_dict(value: object) -> dict[str, Any]:
 
 def text_of(value: object, limit: int = 2000) -> str:
     """Text safe to show (no control or bidi characters), cut only when absurdly long."""
-    return clean_value(str(value), limit) if value is not None else ""
+    if value is None:
+        return ""
+    text = str(value)
+    # Printable text has no control, format (bidi) or surrogate characters: nothing to do.
+    if len(text) <= limit and text.isprintable():
+        return text.strip()
+    return clean_value(text, limit)
 
 
 def compose(report: Mapping[str, Any], texts: Catalog | None = None) -> Answer:
