@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from clearsight.probes.records import observation_from_json
+from clearsight.report.build import build_report, meta_from_report
 from tests.lab.lab import Lab
+from tests.unit.presentation.rules import problems
+
+# Set to a folder to keep every lab scenario's report there (tests/unit/presentation/lab/
+# holds them, so the composition rules are tested over every lab scenario without a lab).
+CAPTURE = os.environ.get("CLEARSIGHT_CAPTURE_REPORTS")
 
 
 @dataclass
@@ -81,7 +90,31 @@ def run(
         raise AssertionError(f"no report written (exit {proc.returncode}):\n{proc.stderr}")
     report = json.loads(out.read_text(encoding="utf-8"))
     _check_typed_result(report)
-    return Outcome(proc.returncode, report, proc.stdout, proc.stderr)
+    outcome = Outcome(proc.returncode, report, proc.stdout, proc.stderr)
+    check_composition(outcome)
+    if CAPTURE:
+        capture(report, Path(CAPTURE))
+    return outcome
+
+
+def check_composition(outcome: Outcome) -> None:
+    """Every lab report keeps the composition rules (docs/design.md, "Presentation"), in
+    both languages."""
+    report = outcome.report
+    observations = tuple(observation_from_json(o) for o in report["observations"])
+    chinese = build_report(observations, meta_from_report(report), language="zh_CN", redact=False)
+    for each in (report, chinese):
+        found = problems(each)
+        assert found == [], f"{each['language']}: {found}\n{outcome.explain()}"
+
+
+def capture(report: dict[str, Any], folder: Path) -> None:
+    test = os.environ.get("PYTEST_CURRENT_TEST", "scenario").split(" ")[0]
+    name = re.sub(r"[^A-Za-z0-9_.-]+", "-", test.split("::", 1)[-1]).strip("-")
+    folder.mkdir(parents=True, exist_ok=True)
+    index = len(list(folder.glob(f"{name}*.json")))
+    path = folder / (f"{name}.json" if index == 0 else f"{name}-{index + 1}.json")
+    path.write_text(json.dumps(report, ensure_ascii=False), encoding="utf-8")
 
 
 def _check_typed_result(report: dict[str, Any]) -> None:

@@ -180,6 +180,11 @@ def test_a_login_page_in_the_way_is_a_captive_portal(lab: Lab) -> None:
     )
     _check(outcome, outcome.status == "captive_portal" and outcome.exit_code == 2)
     _check(outcome, outcome.finding("captive_portal") is not None)
+    # The one action leads to the portal's own login page, not to the address asked.
+    actions = outcome.report["summary"]["actions"]
+    _check(outcome, [a["id"] for a in actions] == ["log_in"])
+    url = actions[0].get("url") or ""
+    _check(outcome, url.startswith("http") and "generate_204" not in url)
 
 
 def test_a_wrong_clock_is_reported_and_tls_verdicts_are_held_back(lab: Lab) -> None:

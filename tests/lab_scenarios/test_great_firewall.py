@@ -5,11 +5,14 @@ one timeout."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from tests.lab import great_firewall
 from tests.lab.lab import Lab
+
+from .scenario import CAPTURE, Outcome, capture, check_composition
 
 pytestmark = pytest.mark.lab
 
@@ -26,6 +29,9 @@ def test_the_default_profile_on_a_great_firewall_gets_every_verdict_right_in_one
         timeout=120,
     )
     report = json.loads(out.read_text(encoding="utf-8"))
+    check_composition(Outcome(proc.returncode, report, proc.stdout, proc.stderr))
+    if CAPTURE:
+        capture(report, Path(CAPTURE))
     got = {s["id"]: s["verdict"] for s in report["services"]}
     wrong = {s: (got.get(s), want) for s, want in gfw.expected.items() if got.get(s) != want}
     codes = {f["code"] for f in report["findings"]}

@@ -269,7 +269,10 @@ def _blocking_findings(
     domestic = [v for v in verdicts if v.domestic]
     foreign = [v for v in verdicts if not v.domestic]
     domestic_ok = [v for v in domestic if v.verdict in ("reachable", "slow")]
-    blocked = [v for v in foreign if v.verdict in BLOCKING_VERDICTS]
+    # Services loading through a false certificate are not safe, but not blocked.
+    blocked = [
+        v for v in foreign if v.verdict in BLOCKING_VERDICTS and v.verdict != "tls_intercepted"
+    ]
     if domestic_ok and blocked and len(domestic_ok) * 2 >= len(domestic):
         out.append(
             Finding(

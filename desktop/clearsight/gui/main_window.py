@@ -11,8 +11,8 @@ import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QEvent, QLibraryInfo, Qt, QTimer, QTranslator, Signal
-from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
+from PySide6.QtCore import QEvent, QLibraryInfo, Qt, QTimer, QTranslator, QUrl, Signal
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -109,6 +109,9 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(18, 16, 18, 8)
         layout.setSpacing(12)
         self.card = OverviewCard(central)
+        self.card.open_login_requested.connect(self.open_login_page)
+        self.card.save_and_show_requested.connect(self.save_and_show_report)
+        self.card.copy_for_it_requested.connect(self.copy_message_for_it)
         layout.addWidget(self.card)
 
         controls = QHBoxLayout()
@@ -238,6 +241,9 @@ class MainWindow(QMainWindow):
         self.save_button.setAccessibleName(t.ui("button_save"))
         self.copy_button.setText(t.ui("button_copy"))
         self.copy_button.setAccessibleName(t.ui("button_copy"))
+        self.card.set_button_texts(
+            t.ui("button_open_login"), t.ui("button_save_and_show"), t.ui("button_copy_for_it")
+        )
         self.progress_bar.setAccessibleName(t.ui("progress_label"))
         self.results.setAccessibleName(t.ui("results_label"))
         for action in self.language_actions.actions():
@@ -668,19 +674,50 @@ class MainWindow(QMainWindow):
             self._rebuild_in(self.texts.language)
 
     def save_report(self) -> None:
+        self._save(show_folder=False)
+
+    def _save(self, *, show_folder: bool) -> None:
         from clearsight.gui.save_report import SaveReportDialog
 
         if self.state is None or not self.state.final or self._is_running():
             return
+
+        def saved(path: Path) -> None:
+            self._on_report_saved(path)
+            if show_folder:
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(path.parent)))
+
         dialog = SaveReportDialog(
             self.state,
             self.texts,
             self.settings,
             self,
-            on_saved=self._on_report_saved,
+            on_saved=saved,
             on_problem=self.show_problem,
         )
         self.exec_dialog(dialog)
+
+    def save_and_show_report(self) -> None:
+        """Save the report (the usual dialog), then show the folder it is in."""
+        self._save(show_folder=True)
+
+    def open_login_page(self, url: str) -> None:
+        """Open the login page a captive portal redirected to, in the web browser (the
+        page itself, not the address Clearsight asked, which shows nothing)."""
+        if url.startswith(("http://", "https://")):
+            QDesktopServices.openUrl(QUrl(url))
+
+    def copy_message_for_it(self) -> None:
+        """A ready message for IT support (to the profile's support address), with what was
+        found and the report's ID; personal details replaced as the user chose for reports."""
+        from clearsight.gui.save_report import report_for_sharing
+        from clearsight.presentation.answer import support_message
+
+        if self.state is None or not self.state.final or self._is_running():
+            return
+        report = report_for_sharing(self.state, self.settings.redact)
+        QApplication.clipboard().setText(support_message(report))
+        self.statusBar().showMessage(self.texts.ui("it_message_copied"), 8000)
 
     def _on_report_saved(self, path: Path) -> None:
         self.statusBar().showMessage(self.texts.ui("saved_to", path=str(path)), 15000)

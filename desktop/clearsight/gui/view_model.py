@@ -11,24 +11,29 @@ checks unfinished, foreign services blocked) wait for the end.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
 from clearsight.explanations import Catalog
-from clearsight.explanations.evidence import evidence_rows, finding_rows, label
+from clearsight.presentation.answer import (
+    SECTION_TITLES,
+    SECTIONS,
+    Answer,
+    FindingLine,
+    ServiceLine,
+    compose,
+    finding_evidence,
+    finding_section,
+)
+from clearsight.presentation.summary import Action
+from clearsight.presentation.tones import BAD, GOOD, INFO, WARN, verdict_tone
 
-GOOD = "good"
-BAD = "bad"
-WARN = "warn"
-INFO = "info"
 PENDING = "pending"
 RUNNING = "running"
 TONES = (GOOD, BAD, WARN, INFO, PENDING, RUNNING)
 
-DNS_PREFIXES = ("dns_", "doh_")
-VPN_PREFIXES = ("vpn_", "proxy_", "exit_")
 # Judgements about a whole run: shown only when it has ended.
 END_OF_RUN_FINDINGS = frozenset(
     {
@@ -41,31 +46,6 @@ END_OF_RUN_FINDINGS = frozenset(
         "exit_abroad",
     }
 )
-
-_SEVERITY_TONE = {"problem": BAD, "warning": WARN, "info": INFO}
-_STATUS_TONE = {
-    "ok": GOOD,
-    "blocked": BAD,
-    "offline": BAD,
-    "degraded": WARN,
-    "captive_portal": WARN,
-    "inconclusive": WARN,
-}
-# The sentence the headline adds about the VPN, by finding code.
-_VPN_SENTENCE = {
-    "vpn_not_active": "headline_vpn_off",
-    "vpn_expected_missing": "headline_vpn_off",
-    "vpn_not_passing_traffic": "headline_vpn_broken",
-    "vpn_active": "headline_vpn_on",
-}
-
-
-def verdict_tone(verdict: str) -> str:
-    if verdict == "reachable":
-        return GOOD
-    if verdict in BLOCKING_VERDICTS:
-        return BAD
-    return WARN
 
 
 @dataclass(frozen=True)
@@ -110,6 +90,7 @@ class Overview:
     detail: str = ""  # a line under the headline (what the profile checks, progress so far)
     advice: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()  # warnings about the result itself (stopped, incomplete)
+    actions: tuple[Action, ...] = ()  # what to do, with ids (the window offers buttons)
     meta: str = ""  # report id, profile, when
 
 
@@ -132,14 +113,6 @@ class RunProgress:
 class View:
     overview: Overview
     sections: tuple[Section, ...] = field(default=())
-
-
-def finding_section(code: str) -> str:
-    if code.startswith(DNS_PREFIXES):
-        return "dns"
-    if code.startswith(VPN_PREFIXES):
-        return "vpn"
-    return "connection"
 
 
 def group_title(texts: Catalog, group: str) -> str:
@@ -172,39 +145,28 @@ def build_view(
     """The whole view: ``progress`` while a run goes on (None once it has ended or for an
     opened report), ``report`` the latest diagnosis (None before the first)."""
     running = progress is not None
-    services = _services_by_id(report)
-    findings = [f for f in (report or {}).get("findings") or [] if isinstance(f, dict)]
-    status = str(((report or {}).get("summary") or {}).get("status") or "")
+    answer = compose(report, texts) if report else None
+    services = {s.id: s for s in answer.services} if answer else {}
+    findings = list(answer.findings) if answer else []
+    status = answer.status if answer else ""
     if running:
         assert progress is not None
         overview = _running_overview(texts, progress, services, profile_name)
         if not progress.gate_open:
             findings = []
-        findings = [f for f in findings if f.get("code") not in END_OF_RUN_FINDINGS]
+        findings = [f for f in findings if f.code not in END_OF_RUN_FINDINGS]
     else:
-        overview = _final_overview(texts, report or {}, findings, opened_from)
+        overview = _final_overview(texts, report or {}, answer, opened_from)
     sections: list[Section] = []
-    by_section: dict[str, list[dict[str, Any]]] = {"connection": [], "dns": [], "vpn": []}
-    for finding in findings:
-        by_section[finding_section(str(finding.get("code") or ""))].append(finding)
-    titles = {
-        "connection": texts.ui("section_connection"),
-        "dns": texts.ui("section_dns"),
-        "vpn": texts.ui("section_vpn_proxy"),
-    }
-    for key in ("connection", "dns", "vpn"):
-        names = {sid: str(s.get("name") or sid) for sid, s in services.items()}
-        rows = [_finding_row(texts, f, i, names) for i, f in enumerate(by_section[key])]
+    names = {sid: s.name for sid, s in services.items()}
+    for key in SECTIONS:
+        rows = [
+            _finding_row(f, i, names) for i, f in enumerate(f for f in findings if f.section == key)
+        ]
         if not rows:
             rows = [_empty_section_row(texts, key, running, status)]
-        sections.append(Section(f"section:{key}", titles[key], tuple(rows)))
-    if (
-        not running
-        and status in ("offline", "captive_portal")
-        and all(s.get("verdict") == "inconclusive" for s in services.values())
-    ):
-        # Nothing answered, or a login page answered for everything: the answer is above;
-        # a list of "unclear" rows would only bury it.
+        sections.append(Section(f"section:{key}", texts.ui(SECTION_TITLES[key]), tuple(rows)))
+    if not running and answer is not None and not answer.show_services:
         return View(overview, tuple(sections))
     planned = progress.planned if progress is not None else _planned_from_report(report)
     groups: dict[str, list[Row]] = {}
@@ -214,14 +176,6 @@ def build_view(
     for group, rows in groups.items():
         sections.append(Section(f"group:{group}", group_title(texts, group), tuple(rows)))
     return View(overview, tuple(sections))
-
-
-def _services_by_id(report: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
-    found: dict[str, dict[str, Any]] = {}
-    for service in (report or {}).get("services") or []:
-        if isinstance(service, dict) and isinstance(service.get("id"), str):
-            found[service["id"]] = service
-    return found
 
 
 def _planned_from_report(report: Mapping[str, Any] | None) -> tuple[PlannedRow, ...]:
@@ -240,7 +194,7 @@ def _planned_from_report(report: Mapping[str, Any] | None) -> tuple[PlannedRow, 
 def _running_overview(
     texts: Catalog,
     progress: RunProgress,
-    services: Mapping[str, dict[str, Any]],
+    services: Mapping[str, ServiceLine],
     profile_name: str,
 ) -> Overview:
     shown = [
@@ -248,8 +202,10 @@ def _running_overview(
         for p in progress.planned
         if p.id in services and _service_done(p.id, progress)
     ]
-    working = sum(1 for s in shown if s.get("verdict") in ("reachable", "slow"))
-    blocked = sum(1 for s in shown if s.get("verdict") in BLOCKING_VERDICTS)
+    working = sum(1 for s in shown if s.verdict in ("reachable", "slow"))
+    blocked = sum(
+        1 for s in shown if s.verdict in BLOCKING_VERDICTS and s.verdict != "tls_intercepted"
+    )
     detail = ""
     if shown:
         detail = texts.ui(
@@ -269,18 +225,11 @@ def _running_overview(
 def _final_overview(
     texts: Catalog,
     report: Mapping[str, Any],
-    findings: Sequence[Mapping[str, Any]],
+    answer: Answer | None,
     opened_from: str | None,
 ) -> Overview:
-    summary = report.get("summary") or {}
-    status = str(summary.get("status") or "inconclusive")
-    headline = str(summary.get("headline") or "")
-    codes = [str(f.get("code")) for f in findings]
-    if status == "ok":
-        codes = [c for c in codes if c != "vpn_not_active"]  # nothing to fix: no need to say
-    vpn_key = next((_VPN_SENTENCE[c] for c in codes if c in _VPN_SENTENCE), None)
-    if vpn_key is not None:
-        headline = f"{headline}{texts.ui('sentence_gap')}{texts.ui(vpn_key)}"
+    if answer is None:
+        answer = compose({}, texts)
     notes: list[str] = []
     if opened_from:
         notes.append(texts.ui("opened_report", path=opened_from))
@@ -309,12 +258,12 @@ def _final_overview(
         meta_parts.append(texts.ui("duration", seconds=round(float(report["duration_s"]))))
     if profile.get("support_contact"):
         meta_parts.append(texts.ui("support_contact", contact=profile.get("support_contact")))
-    advice = tuple(str(a) for a in summary.get("advice") or [] if a)
     return Overview(
-        tone=_STATUS_TONE.get(status, WARN),
-        badge=texts.summary_badge(status),
-        headline=headline,
-        advice=advice,
+        tone=answer.tone,
+        badge=answer.badge,
+        headline=answer.headline,
+        advice=answer.advice,
+        actions=answer.actions,
         notes=tuple(notes),
         meta=texts.ui("meta_separator").join(meta_parts),
     )
@@ -328,7 +277,7 @@ def _service_done(service_id: str, progress: RunProgress) -> bool:
 def _service_row(
     texts: Catalog,
     planned: PlannedRow,
-    service: Mapping[str, Any] | None,
+    service: ServiceLine | None,
     progress: RunProgress | None,
 ) -> Row:
     key = f"service:{planned.id}"
@@ -355,39 +304,31 @@ def _service_row(
         )
     if service is None:  # a report without this service (should not happen)
         return Row(key, planned.name, PENDING, texts.ui("badge_waiting"), "", expandable=False)
-    verdict = str(service.get("verdict") or "inconclusive")
-    explanation = str(service.get("explanation") or "")
-    # A problem is explained at once; "Works normally" is enough for a working service.
-    summary = str(service.get("title") or "") if verdict == "reachable" else explanation
     return Row(
         key=key,
-        name=str(service.get("name") or planned.name),
-        tone=verdict_tone(verdict),
-        badge=texts.verdict_badge(verdict),
-        summary=summary,
-        explanation=explanation if summary != explanation else "",
-        advice=str(service.get("advice") or "") if verdict != "reachable" else "",
-        layers=layers_text(texts, service.get("layers")),
-        evidence=service_evidence(texts, service),
+        name=service.name or planned.name,
+        tone=service.tone,
+        badge=service.badge,
+        summary=service.summary,
+        explanation=service.explanation if service.summary != service.explanation else "",
+        advice=service.advice or "",
+        layers=service.layers_text,
+        evidence=service.evidence_text,
         note=note,
         service_id=planned.id,
-        compact=verdict == "reachable",
+        compact=service.verdict == "reachable",
     )
 
 
-def _finding_row(
-    texts: Catalog, finding: Mapping[str, Any], index: int, names: Mapping[str, str]
-) -> Row:
-    severity = str(finding.get("severity") or "info")
-    code = str(finding.get("code") or "")
+def _finding_row(finding: FindingLine, index: int, names: Mapping[str, str]) -> Row:
     return Row(
-        key=f"finding:{code}:{index}",
-        name=str(finding.get("title") or code),
-        tone=_SEVERITY_TONE.get(severity, INFO),
-        badge=texts.severity_label(severity),
-        summary=str(finding.get("explanation") or ""),
-        advice=str(finding.get("advice") or ""),
-        evidence=finding_evidence(texts, finding, names),
+        key=f"finding:{finding.code}:{index}",
+        name=finding.title,
+        tone=finding.tone,
+        badge=finding.badge,
+        summary=finding.explanation,
+        advice=finding.advice,
+        evidence=finding.evidence,
     )
 
 
@@ -414,53 +355,23 @@ def _empty_section_row(texts: Catalog, section: str, running: bool, status: str)
     )
 
 
-# --------------------------------------------------------------------------- evidence
-def layers_text(texts: Catalog, layers: object) -> str:
-    """ "Name lookup: Works · Connection: Failed (no answer) · …" for a service's layers."""
-    if not isinstance(layers, dict):
-        return ""
-    parts: list[str] = []
-    for layer in ("dns", "tcp", "tls", "http"):
-        data = layers.get(layer)
-        if not isinstance(data, dict):
-            continue
-        label = texts.layer_label(layer)
-        status = texts.layer_status_label(str(data.get("status") or "not_run"))
-        failure = data.get("failure")
-        if failure:
-            parts.append(
-                texts.ui("layer_line_failure", layer=label, status=status, failure=failure)
-            )
-        else:
-            parts.append(texts.ui("layer_line", layer=label, status=status))
-    return texts.ui("meta_separator").join(parts)
-
-
-def _lines(texts: Catalog, rows: Iterable[tuple[tuple[str, ...], str]]) -> str:
-    return "\n".join(f"{' › '.join(path)}{texts.ui('label_colon')}{value}" for path, value in rows)
-
-
-def service_evidence(texts: Catalog, service: Mapping[str, Any]) -> str:
-    """The technical evidence of one service, one labelled line per measured fact
-    (addresses, timings, the certificate, what went wrong), in the user's language."""
-    evidence = service.get("evidence")
-    if not isinstance(evidence, dict):
-        return ""
-    rows = evidence_rows(texts, evidence)
-    if service.get("via_proxy"):
-        rows.append(((label(texts, "via_proxy"),), texts.verdict_badge(str(service["via_proxy"]))))
-    return _lines(texts, rows)
-
-
-def finding_evidence(
-    texts: Catalog, finding: Mapping[str, Any], names: Mapping[str, str] | None = None
-) -> str:
-    """A finding's params, labelled, and the services it is about (by name, where its
-    params do not already name them)."""
-    params = finding.get("params")
-    rows = finding_rows(texts, params) if isinstance(params, dict) else []
-    subjects = [str(s) for s in finding.get("subjects") or []]
-    if subjects and not (isinstance(params, dict) and params.get("services")):
-        shown = [(names or {}).get(s, s) for s in subjects]
-        rows.append(((label(texts, "subjects"),), texts.join(shown)))
-    return _lines(texts, rows)
+__all__ = [
+    "BAD",
+    "GOOD",
+    "INFO",
+    "PENDING",
+    "RUNNING",
+    "TONES",
+    "WARN",
+    "Overview",
+    "PlannedRow",
+    "Row",
+    "RunProgress",
+    "Section",
+    "View",
+    "build_view",
+    "finding_evidence",
+    "finding_section",
+    "idle_view",
+    "verdict_tone",
+]

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import QEvent, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QFont, QPainter, QPainterPath, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QApplication,
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -143,7 +144,15 @@ def _set_text(label: QLabel, text: str) -> None:
 
 
 class OverviewCard(QFrame):
-    """The answer: a headline in one sentence, what to do, and notes about the result."""
+    """The answer: a headline in one sentence, what to do, and notes about the result.
+
+    Below what to do, buttons for what the app can do itself: open the login page a
+    captive portal redirected to, save the report and show its folder, copy a message for
+    IT support. They appear with a finished answer (one with actions)."""
+
+    open_login_requested = Signal(str)
+    save_and_show_requested = Signal()
+    copy_for_it_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -175,6 +184,25 @@ class OverviewCard(QFrame):
         self.advice.setTextFormat(Qt.TextFormat.RichText)
         self.advice.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         column.addWidget(self.advice)
+        buttons = QHBoxLayout()
+        buttons.setSpacing(8)
+        self.login_button = QPushButton(self)
+        self.login_button.setObjectName("open_login")
+        self.login_button.clicked.connect(self._on_login_button_clicked)
+        buttons.addWidget(self.login_button)
+        self.save_show_button = QPushButton(self)
+        self.save_show_button.setObjectName("save_and_show")
+        self.save_show_button.clicked.connect(self.save_and_show_requested)
+        buttons.addWidget(self.save_show_button)
+        self.copy_it_button = QPushButton(self)
+        self.copy_it_button.setObjectName("copy_for_it")
+        self.copy_it_button.clicked.connect(self.copy_for_it_requested)
+        buttons.addWidget(self.copy_it_button)
+        buttons.addStretch(1)
+        column.addLayout(buttons)
+        self._login_url = ""
+        for button in (self.login_button, self.save_show_button, self.copy_it_button):
+            button.setVisible(False)
         self.notes = _label(self)
         self.notes.setObjectName("notes")
         notes_font = QFont(self.notes.font())
@@ -206,9 +234,33 @@ class OverviewCard(QFrame):
             )
             self.advice.setAccessibleName(f"{what_to_do}: " + " ".join(overview.advice))
         self.advice.setVisible(bool(overview.advice))
+        login = next((a for a in overview.actions if a.id == "log_in" and a.url), None)
+        self._login_url = login.url or "" if login is not None else ""
+        self.login_button.setVisible(bool(self._login_url))
+        finished = bool(overview.actions)
+        self.save_show_button.setVisible(finished)
+        self.copy_it_button.setVisible(finished)
         _set_text(self.notes, "\n".join(overview.notes))
         _set_text(self.meta, overview.meta)
         self.update()
+
+    def set_button_texts(self, open_login: str, save_and_show: str, copy_for_it: str) -> None:
+        for button, text in (
+            (self.login_button, open_login),
+            (self.save_show_button, save_and_show),
+            (self.copy_it_button, copy_for_it),
+        ):
+            button.setText(text)
+            button.setAccessibleName(text)
+
+    @property
+    def login_url(self) -> str:
+        """The login page the login button opens ("" when there is none)."""
+        return self._login_url
+
+    def _on_login_button_clicked(self) -> None:
+        if self._login_url:
+            self.open_login_requested.emit(self._login_url)
 
     def changeEvent(self, event: QEvent) -> None:
         if event.type() in (QEvent.Type.PaletteChange, QEvent.Type.ApplicationPaletteChange):

@@ -371,6 +371,19 @@ def fetch(
             )
             ttfb = elapsed_ms(start)
             location = response.headers.get("location")
+            if response.is_redirect and location and not follow_redirects:
+                # Not followed, but where it leads is recorded (a login page's address).
+                redirects.append(Redirect(response.status_code, urljoin(current, location[:2000])))
+                return _finish(
+                    result,
+                    response,
+                    _Body(complete=True),
+                    redirects,
+                    hop_parts.geturl(),
+                    ttfb,
+                    start,
+                    started_s,
+                )
             if response.is_redirect and location and follow_redirects:
                 target = urljoin(current, location[:2000])
                 target_parts = urlsplit(target)

@@ -18,10 +18,10 @@ from typing import Any
 
 from clearsight import APP_NAME, __version__
 from clearsight.diagnosis import Diagnosis, Finding, ServiceVerdict, diagnose
-from clearsight.diagnosis.vocabulary import UNCLEAR_CAUSES
 from clearsight.explanations import LANGUAGES, Catalog, Phrase, catalog
 from clearsight.explanations.file_problems import FileError
 from clearsight.explanations.file_problems import file_problem as _p
+from clearsight.presentation.summary import Action, compose_summary
 from clearsight.probes.records import (
     NetworkEnvironment,
     Observation,
@@ -169,7 +169,7 @@ def build_report(
         "platform": platform_data,
         "redacted": redact or bool(meta.redactions),
         "redactions": removed,
-        "summary": {"status": diagnosis.status, "headline": "", "advice": []},
+        "summary": {"status": diagnosis.status, "headline": "", "advice": [], "actions": []},
         "network": network,
         "vpn": _vpn_section(diagnosis, observations),
         "services": [
@@ -234,10 +234,23 @@ def _fill_texts(report: dict[str, Any], diagnosis: Diagnosis, texts: Catalog) ->
         item["title"] = finding_texts.title
         item["explanation"] = finding_texts.explanation
         item["advice"] = finding_texts.advice
-    summary_params = _named(diagnosis.summary_params, shown)
-    cause = unclear_cause(diagnosis)
-    report["summary"]["headline"] = texts.headline(diagnosis.status, summary_params, cause)
-    report["summary"]["advice"] = _summary_advice(report, texts, summary_params, cause)
+    names = {v.id: s["name"] for v, s in zip(diagnosis.services, report["services"], strict=True)}
+    summary = compose_summary(diagnosis, texts, names)
+    for service in report["services"]:
+        if service["id"] in summary.service_advice:
+            service["advice"] = summary.service_advice[service["id"]]
+        if service["id"] in summary.service_explanation:
+            service["explanation"] = summary.service_explanation[service["id"]]
+    report["summary"]["headline"] = summary.headline
+    report["summary"]["actions"] = [_action_data(action) for action in summary.actions]
+    report["summary"]["advice"] = summary.advice
+
+
+def _action_data(action: Action) -> dict[str, Any]:
+    data: dict[str, Any] = {"id": action.id, "text": action.text}
+    if action.url is not None:
+        data["url"] = action.url
+    return data
 
 
 def _named(params: Mapping[str, Any], shown: Mapping[str, str]) -> dict[str, Any]:
@@ -251,32 +264,6 @@ def _named(params: Mapping[str, Any], shown: Mapping[str, str]) -> dict[str, Any
     return {
         key: name(value) if key in SERVICE_NAME_PARAMS else value for key, value in params.items()
     }
-
-
-def unclear_cause(diagnosis: Diagnosis) -> str | None:
-    """The finding that explains an unclear run, when there is one (UNCLEAR_CAUSES)."""
-    if diagnosis.status != "inconclusive":
-        return None
-    codes = {f.code for f in diagnosis.findings if f.severity == "problem"}
-    return next((code for code in UNCLEAR_CAUSES if code in codes), None)
-
-
-def _summary_advice(
-    report: dict[str, Any], texts: Catalog, params: dict[str, Any], cause: str | None = None
-) -> list[str]:
-    """What to do, most important first, without repeats: at most three steps (each
-    service's own advice is on its row)."""
-    status = report["summary"]["status"]
-    lines = [f["advice"] for f in report["findings"] if f["severity"] == "problem"]
-    if status in ("offline", "captive_portal") and lines:
-        return lines[:1]
-    if not lines:
-        lines.append(texts.summary_advice(status, params, cause))
-    for service in report["services"]:
-        if service["verdict"] not in ("reachable", "inconclusive"):
-            lines.append(service["advice"])
-    unique = [line for line in dict.fromkeys(lines) if line]
-    return unique[:3]
 
 
 def client_names(diagnosis: Diagnosis) -> list[tuple[str, str]]:

@@ -50,10 +50,10 @@ font-weight:700}
 gap:.2rem 1rem}
 .headline{font-size:1.2rem;font-weight:650;padding:.8rem 1rem;border-radius:.5rem;
 border-left:.45rem solid var(--warn);background:var(--card);margin:.8rem 0}
-.headline.ok{border-color:var(--ok)} .headline.bad{border-color:var(--bad)}
+.headline.good{border-color:var(--ok)} .headline.bad{border-color:var(--bad)}
 .headline .tag{display:block;font-size:.8rem;font-weight:700;text-transform:uppercase;
 letter-spacing:.04em;color:var(--warn)}
-.headline.ok .tag{color:var(--ok)} .headline.bad .tag{color:var(--bad)}
+.headline.good .tag{color:var(--ok)} .headline.bad .tag{color:var(--bad)}
 ol.advice{padding-left:1.4rem;margin:.3rem 0} ol.advice li{margin:.3rem 0}
 .support{border-radius:.3rem;padding:.6rem .9rem;margin:1rem 0;background:var(--card)}
 .note{color:var(--muted);font-size:.85rem}
@@ -66,7 +66,7 @@ break-inside:avoid}
 .card .advice{padding-left:.55rem;margin-top:.4rem}
 .badge{display:inline-block;font-size:.78rem;font-weight:700;padding:.05rem .5rem;
 border-radius:1rem;border:1px solid currentColor;white-space:nowrap}
-.ok{color:var(--ok)} .bad{color:var(--bad)} .warn{color:var(--warn)} .info{color:var(--info)}
+.good{color:var(--ok)} .bad{color:var(--bad)} .warn{color:var(--warn)} .info{color:var(--info)}
 .card .name,.card p{color:var(--fg)}
 .layers{display:flex;flex-wrap:wrap;gap:.25rem .4rem;margin:.35rem 0 0;padding:0;
 list-style:none;font-size:.78rem}
@@ -124,7 +124,7 @@ _CSP = (
     f"script-src 'sha256-{base64.b64encode(hashlib.sha256(_PRINT_JS.encode()).digest()).decode()}'"
 )
 
-_ICON = {"ok": "✔", "bad": "✖", "warn": "!", "info": "i"}
+_ICON = {"good": "✔", "bad": "✖", "warn": "!", "info": "i"}
 
 
 def e(value: object) -> str:

@@ -22,7 +22,7 @@ MARGIN_MM = 14.0
 FOOTER_MM = 8.0
 DPI = 144
 
-_COLOURS = {"ok": "#1a7f37", "bad": "#c62828", "warn": "#9a6700", "info": "#1f5fbf"}
+_COLOURS = {"good": "#1a7f37", "bad": "#c62828", "warn": "#9a6700", "info": "#1f5fbf"}
 _STEP_COLOURS = {
     "dns": "#6f42c1",
     "tcp": "#1f77b4",
@@ -30,7 +30,7 @@ _STEP_COLOURS = {
     "http": "#e8a33d",
     "fail": "#c62828",
 }
-_ICON = {"ok": "✔", "bad": "✖", "warn": "!", "info": "i"}
+_ICON = {"good": "✔", "bad": "✖", "warn": "!", "info": "i"}
 # Latin text in a Latin face first (a CJK face draws “quotes” full width); Chinese reports
 # start with a CJK face so their punctuation is the Chinese kind. Qt falls back per glyph.
 _LATIN_FONTS = [

@@ -5,44 +5,13 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
-from clearsight.explanations import catalog
+from clearsight.presentation.answer import SECTION_TITLES, SECTIONS
 from clearsight.report.view import build_view
-
-CONNECTION_CODES = (
-    "offline",
-    "captive_portal",
-    "clock_wrong",
-    "selective_blocking",
-    "ipv6_broken",
-    "udp_blocked",
-    "residual_blocking_possible",
-    "local_network_denied",
-    "tls_interception",
-    "tls_inspection",
-    "checks_unfinished",
-)
-DNS_PREFIXES = ("dns_", "doh_")
-VPN_PREFIXES = ("vpn_", "proxy_", "exit_")
 
 _COLOURS = {"good": "\x1b[32m", "bad": "\x1b[31m", "warn": "\x1b[33m", "dim": "\x1b[2m"}
 _BOLD = "\x1b[1m"
 _RESET = "\x1b[0m"
-
-
-def _tone_of_verdict(verdict: str) -> str:
-    if verdict == "reachable":
-        return "good"
-    if verdict in BLOCKING_VERDICTS:
-        return "bad"
-    return "warn"
-
-
 _ICONS = {"good": "✔", "bad": "✖", "warn": "!", "info": "i"}
-_TONE_OF_SEVERITY = {"problem": "bad", "warning": "warn", "info": "info"}
-_VIEW_TONE = {"ok": "good", "bad": "bad", "warn": "warn"}
-_TONE_ICON = {"ok": "good", "bad": "bad", "warn": "warn", "info": "info"}
-_SEVERITY_ICON = _TONE_OF_SEVERITY
 
 
 class _Out:
@@ -71,92 +40,60 @@ def pad(text: str, width: int) -> str:
     return text + " " * max(width - display_width(text), 0)
 
 
-def _section(findings: list[dict[str, Any]], section: str) -> list[dict[str, Any]]:
-    def belongs(code: str) -> bool:
-        if section == "dns":
-            return code.startswith(DNS_PREFIXES)
-        if section == "vpn":
-            return code.startswith(VPN_PREFIXES)
-        return not code.startswith(DNS_PREFIXES + VPN_PREFIXES)
-
-    return [f for f in findings if belongs(str(f.get("code", "")))]
-
-
 def render_text(report: dict[str, Any], *, colour: bool = False, details: bool = True) -> str:
-    """The summary a person reads: headline, what to do, then findings and services grouped."""
-    texts = catalog(str(report.get("language") or "en"))
+    """The summary a person reads: headline, what to do, then findings and services grouped
+    (the presentation's answer, as the window and the other reports show it)."""
+    view = build_view(report)
+    answer = view.answer
+    texts = view.texts
     out = _Out(colour)
-    summary = report.get("summary") or {}
-    status = str(summary.get("status") or "inconclusive")
-    tone = {"ok": "good", "blocked": "bad", "offline": "bad", "captive_portal": "warn"}.get(
-        status, "warn"
-    )
     profile = report.get("profile") or {}
     out.add(
         out.bold(f"Clearsight — {profile.get('name') or ''}")
         + "  "
-        + out.paint(texts.ui("report_id", id=report.get("report_id") or ""), "dim")
+        + out.paint(texts.ui("report_id", id=view.report_id), "dim")
     )
-    out.add(out.paint(f"{_ICONS.get(tone, '!')} {summary.get('headline', '')}", tone))
-    advice = [a for a in summary.get("advice") or [] if a]
-    if advice:
+    out.add(out.paint(f"{_ICONS.get(answer.tone, '!')} {answer.headline}", answer.tone))
+    if answer.actions:
         out.add()
         out.add(out.bold(texts.ui("what_to_do")))
-        for line in advice:
-            out.add(f"  • {line}")
-    findings = [f for f in report.get("findings") or [] if isinstance(f, dict)]
-    for section, key in (
-        ("connection", "section_connection"),
-        ("dns", "section_dns"),
-        ("vpn", "section_vpn_proxy"),
-    ):
-        items = _section(findings, section)
+        for action in answer.actions:
+            out.add(f"  • {action.text}")
+    for section in SECTIONS:
+        items = answer.section(section)
         if not items:
             continue
         out.add()
-        out.add(out.bold(texts.ui(key)))
+        out.add(out.bold(texts.ui(SECTION_TITLES[section])))
         for finding in items:
-            severity_tone = _TONE_OF_SEVERITY.get(str(finding.get("severity")), "info")
-            badge = texts.severity_label(str(finding.get("severity")))
             out.add(
                 "  "
-                + out.paint(f"{_ICONS[severity_tone]} {badge}", severity_tone)
-                + f"  {finding.get('title', '')}"
+                + out.paint(f"{_ICONS[finding.tone]} {finding.badge}", finding.tone)
+                + f"  {finding.title}"
             )
             if details:
-                out.add(f"      {finding.get('explanation', '')}")
-    services = [s for s in report.get("services") or [] if isinstance(s, dict)]
-    if status == "offline":
-        services = []  # nothing answered: a list of "unclear" rows would only bury the answer
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for service in services:
-        group = str(service.get("group") or "")
-        groups.setdefault(group, []).append(service)
-    badge_width = max(
-        (display_width(texts.verdict_badge(str(s.get("verdict")))) for s in services), default=0
-    )
+                out.add(f"      {finding.explanation}")
+    services = list(answer.services) if answer.show_services else []
+    badge_width = max((display_width(s.badge) for s in services), default=0)
     if services:
         out.add()
         out.add(out.bold(texts.ui("section_services")))
-    for group, members in groups.items():
-        out.add(f"  {texts.group(group) if group else ''}")
-        width = max(display_width(str(s.get("name", ""))) for s in members)
+    for group, members in answer.groups if services else ():
+        out.add(f"  {group}")
+        width = max(display_width(s.name) for s in members)
         for service in members:
-            verdict = str(service.get("verdict"))
-            service_tone = _tone_of_verdict(verdict)
-            badge = texts.verdict_badge(verdict)
-            name = pad(str(service.get("name", "")), width)
-            badge = pad(badge, badge_width)
-            line = f"    {out.paint(_ICONS[service_tone] + ' ' + badge, service_tone)}  {name}"
-            if verdict != "reachable" and details:
-                line += f"  {service.get('title', '')}"
+            name = pad(service.name, width)
+            badge = pad(service.badge, badge_width)
+            icon = _ICONS[service.tone]
+            line = f"    {out.paint(icon + ' ' + badge, service.tone)}  {name}"
+            if service.verdict != "reachable" and details:
+                line += f"  {service.title}"
             out.add(line)
-            if verdict != "reachable" and details:
-                out.add(f"        {service.get('explanation', '')}")
-    contact = profile.get("support_contact")
-    if contact:
+            if service.verdict != "reachable" and details:
+                out.add(f"        {service.explanation}")
+    if answer.support_contact:
         out.add()
-        out.add(texts.ui("support_contact", contact=contact))
+        out.add(texts.ui("support_contact", contact=answer.support_contact))
     return "\n".join(line.rstrip() for line in out.lines) + "\n"
 
 
@@ -172,7 +109,7 @@ def render_email_text(report: dict[str, Any], max_lines: int = 40) -> str:
     head = [
         f"{view.title} · {view.report_id}",
         " · ".join(view.meta[1:]),
-        f"{_ICONS[_VIEW_TONE.get(view.tone, 'warn')]} {view.headline}",
+        f"{_ICONS.get(view.tone, '!')} {view.headline}",
     ]
     if view.outcome_note:
         head.append(view.outcome_note)
@@ -189,8 +126,6 @@ def render_email_text(report: dict[str, Any], max_lines: int = 40) -> str:
         key=lambda row: row.tone != "bad",  # blocked first, then slow or unclear
     )
     working = [row.name for row in view.services if row.verdict == "reachable"]
-    if view.status == "offline":
-        broken, working = [], []  # nothing answered: rows of "unclear" would bury the answer
     foot = [""]
     if view.redaction_line:
         foot.append(view.redaction_line)
@@ -203,10 +138,7 @@ def render_email_text(report: dict[str, Any], max_lines: int = 40) -> str:
             return []
         shown = items if limit is None else items[:limit]
         lines = ["", view.ui("section_findings")]
-        lines += [
-            f"  {_ICONS[_SEVERITY_ICON.get(f.severity, 'info')]} {f.badge}  {f.title}"
-            for f in shown
-        ]
+        lines += [f"  {_ICONS[f.tone]} {f.badge}  {f.title}" for f in shown]
         if len(shown) < len(items):
             lines.append("  " + view.ui("email_more", count=len(items) - len(shown)))
         return lines
@@ -217,9 +149,7 @@ def render_email_text(report: dict[str, Any], max_lines: int = 40) -> str:
         lines = ["", view.ui("section_services")]
         width = max((display_width(row.badge) for row in broken), default=0)
         shown = broken if limit is None else broken[: max(limit, 0)]
-        lines += [
-            f"  {_ICONS[_TONE_ICON[row.tone]]} {pad(row.badge, width)}  {row.name}" for row in shown
-        ]
+        lines += [f"  {_ICONS[row.tone]} {pad(row.badge, width)}  {row.name}" for row in shown]
         if len(shown) < len(broken):
             lines.append("  " + view.ui("email_more", count=len(broken) - len(shown)))
         if working:

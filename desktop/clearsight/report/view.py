@@ -1,8 +1,11 @@
-"""What a person sees in a report, in their language: one view that every renderer formats.
+"""A report's page, in its language: the answer (``clearsight.presentation``) with what
+the formats of a saved report add around it (the facts of the run, the environment, the
+timing chart, what redaction removed).
 
-The HTML, PDF and text renderers (and the GUI's preview) take their words and their order
-from here, so the formats say the same things. Values are plain strings; no renderer-
-specific escaping happens here (each renderer escapes for its own format).
+The HTML, PDF and text renderers take their words and their order from here, so the
+formats say the same things; the headline, actions, badges, tones and rows are the
+presentation's, the same the window shows. Values are plain strings; no renderer-specific
+escaping happens here (each renderer escapes for its own format).
 """
 
 from __future__ import annotations
@@ -10,8 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
 from clearsight.explanations import Catalog, catalog, clean_value, format_number
+from clearsight.presentation.answer import Answer, FindingLine, LayerLine, compose
+from clearsight.presentation.answer import as_dict as as_dict
+from clearsight.presentation.summary import Action
+from clearsight.presentation.tones import verdict_tone as verdict_tone
 
 LAYERS = ("dns", "tcp", "tls", "http")
 # Token classes grouped the way a person thinks of them (report.redact.CLASSES).
@@ -24,24 +30,8 @@ _REDACTION_GROUPS = (
     ("redaction_home", ("home",)),
     ("redaction_clients", ("vpn-client", "proxy-client")),
 )
-_STATUS_TONE = {"ok": "ok", "blocked": "bad", "offline": "bad"}
-_SEVERITY_TONE = {"problem": "bad", "warning": "warn", "info": "info"}
-
-
-def verdict_tone(verdict: str) -> str:
-    """ok | bad | warn: the colour of a verdict."""
-    if verdict == "reachable":
-        return "ok"
-    return "bad" if verdict in BLOCKING_VERDICTS else "warn"
-
-
-@dataclass(frozen=True)
-class Layer:
-    label: str
-    status: str  # ok | failed | forged | not_run
-    status_label: str
-    failure: str | None
-    line: str  # "Connection: Failed (timeout)"
+Layer = LayerLine
+FindingRow = FindingLine
 
 
 @dataclass(frozen=True)
@@ -94,21 +84,10 @@ class ServiceRow:
     title: str
     explanation: str
     advice: str | None  # None when the service works
-    layers: tuple[Layer, ...]
+    layers: tuple[LayerLine, ...]
     notes: tuple[str, ...]  # "Local service, for comparison", "Through your proxy: …"
     evidence: Any  # the diagnosis's evidence, as JSON values
     timing: Timing | None
-
-
-@dataclass(frozen=True)
-class FindingRow:
-    code: str
-    severity: str
-    tone: str
-    badge: str
-    title: str
-    explanation: str
-    advice: str
 
 
 @dataclass(frozen=True)
@@ -123,10 +102,12 @@ class ReportView:
     status_badge: str
     headline: str
     advice: tuple[str, ...]
+    actions: tuple[Action, ...]
+    answer: Answer
     support_contact: str | None
     support_line: str | None
     meta: tuple[str, ...]  # report ID, time, duration, profile: one short line each
-    findings: tuple[FindingRow, ...]
+    findings: tuple[FindingLine, ...]
     groups: tuple[tuple[str, tuple[ServiceRow, ...]], ...]
     service_count_line: str
     environment: tuple[tuple[str, str], ...]
@@ -138,11 +119,6 @@ class ReportView:
 
     def ui(self, key: str, **params: object) -> str:
         return self.texts.ui(key, **params)
-
-
-def as_dict(value: object) -> dict[str, Any]:
-    """A JSON object from a saved report, or an empty one when the value is something else."""
-    return value if isinstance(value, dict) else {}
 
 
 def _text(value: object, limit: int = 2000) -> str:
@@ -245,8 +221,6 @@ def _ms(value: object) -> float | None:
 def build_view(report: dict[str, Any]) -> ReportView:
     texts = catalog(str(report.get("language") or "en"))
     language = texts.language
-    summary = as_dict(report.get("summary"))
-    status = _text(summary.get("status") or "inconclusive")
     profile = as_dict(report.get("profile"))
     report_id = _text(report.get("report_id"))
     contact = profile.get("support_contact")
@@ -261,56 +235,32 @@ def build_view(report: dict[str, Any]) -> ReportView:
     if profile.get("name"):
         meta.append(texts.ui("profile_name", name=_text(profile.get("name"))))
 
-    findings = tuple(
-        FindingRow(
-            code=_text(f.get("code")),
-            severity=_text(f.get("severity")),
-            tone=_SEVERITY_TONE.get(str(f.get("severity")), "info"),
-            badge=texts.severity_label(str(f.get("severity"))),
-            title=_text(f.get("title")),
-            explanation=_text(f.get("explanation")),
-            advice=_text(f.get("advice")),
+    answer = compose(report, texts)
+    rows = [
+        ServiceRow(
+            id=line.id,
+            name=line.name,
+            group=line.group_title,
+            domestic=line.domestic,
+            verdict=line.verdict,
+            tone=line.tone,
+            badge=line.badge,
+            title=line.title,
+            explanation=line.explanation,
+            advice=line.advice,
+            layers=line.layers,
+            notes=line.notes,
+            evidence=line.evidence,
+            timing=_timing(as_dict(service), observations),
         )
-        for f in report.get("findings") or []
-        if isinstance(f, dict)
-    )
-
-    rows: list[ServiceRow] = []
-    for s in report.get("services") or []:
-        if not isinstance(s, dict):
-            continue
-        verdict = _text(s.get("verdict"))
-        layers_data = as_dict(s.get("layers"))
-        layers = tuple(
-            _layer(texts, layer, layers_data[layer])
-            for layer in LAYERS
-            if isinstance(layers_data.get(layer), dict)
+        for line, service in zip(
+            answer.services,
+            (s for s in report.get("services") or [] if isinstance(s, dict)),
+            strict=True,
         )
-        notes = []
-        if s.get("domestic"):
-            notes.append(texts.ui("domestic_control"))
-        if s.get("path") in ("vpn", "proxy"):
-            notes.append(texts.ui(f"path_{s.get('path')}"))
-        if isinstance(s.get("via_proxy"), str):
-            notes.append(texts.ui("via_proxy", result=texts.verdict_badge(s["via_proxy"])))
-        rows.append(
-            ServiceRow(
-                id=_text(s.get("id")),
-                name=_text(s.get("name")),
-                group=texts.group(_text(s.get("group"))) if s.get("group") else "",
-                domestic=bool(s.get("domestic")),
-                verdict=verdict,
-                tone=verdict_tone(verdict),
-                badge=texts.verdict_badge(verdict),
-                title=_text(s.get("title")),
-                explanation=_text(s.get("explanation")),
-                advice=_text(s.get("advice")) if verdict != "reachable" else None,
-                layers=layers,
-                notes=tuple(notes),
-                evidence=s.get("evidence"),
-                timing=_timing(s, observations),
-            )
-        )
+    ]
+    if not answer.show_services:
+        rows = []  # nothing answered: rows of "unclear" would only bury the answer
     groups: dict[str, list[ServiceRow]] = {}
     for row in rows:
         groups.setdefault(row.group, []).append(row)
@@ -322,15 +272,17 @@ def build_view(report: dict[str, Any]) -> ReportView:
         texts=texts,
         title=texts.ui("report_title"),
         report_id=report_id,
-        status=status,
-        tone=_STATUS_TONE.get(status, "warn"),
-        status_badge=texts.summary_badge(status),
-        headline=_text(summary.get("headline")),
-        advice=tuple(_text(a) for a in summary.get("advice") or [] if a),
+        status=answer.status,
+        tone=answer.tone,
+        status_badge=answer.badge,
+        headline=answer.headline,
+        advice=answer.advice,
+        actions=answer.actions,
+        answer=answer,
         support_contact=contact,
         support_line=texts.ui("support_send", contact=contact, id=report_id) if contact else None,
         meta=tuple(meta),
-        findings=findings,
+        findings=answer.findings,
         groups=tuple((group, tuple(members)) for group, members in groups.items()),
         service_count_line=texts.ui("services_working", working=working, total=len(rows)),
         environment=tuple(_environment(report, texts)),
@@ -340,18 +292,6 @@ def build_view(report: dict[str, Any]) -> ReportView:
         outcome_note=_outcome_note(report, texts),
         services=tuple(rows),
     )
-
-
-def _layer(texts: Catalog, layer: str, data: dict[str, Any]) -> Layer:
-    status = _text(data.get("status"))
-    label = texts.layer_label(layer)
-    status_label = texts.layer_status_label(status)
-    failure = _text(data.get("failure")) or None
-    if failure:
-        line = texts.ui("layer_line_failure", layer=label, status=status_label, failure=failure)
-    else:
-        line = texts.ui("layer_line", layer=label, status=status_label)
-    return Layer(label, status, status_label, failure, line)
 
 
 def _outcome_note(report: dict[str, Any], texts: Catalog) -> str | None:

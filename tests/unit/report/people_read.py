@@ -17,6 +17,7 @@ from typing import Any
 
 from clearsight.explanations import catalog
 from clearsight.gui.view_model import build_view as window_view
+from clearsight.presentation import Action
 from clearsight.probes.records import Observation
 from clearsight.profile import load_default_profile
 from clearsight.report.build import build_report
@@ -75,6 +76,8 @@ def visible_html(page: str) -> str:
 def _strings(value: object) -> Iterator[str]:
     if isinstance(value, str):
         yield value
+    elif isinstance(value, Action):
+        yield value.text  # its id is a code, never shown; its url is shown in its text
     elif is_dataclass(value) and not isinstance(value, type):
         for item in fields(value):
             yield from _strings(getattr(value, item.name))
