@@ -378,6 +378,9 @@ class HistoryStore:
         *network*: the network id (default: this machine's gateway now and the report's
         exit country)."""
         started = time.perf_counter()
+        if report.get("outcome") == "cancelled":
+            # A stopped run is no answer: comparing it would report changes that are not.
+            return RecordResult(saved=False)
         try:
             kept = entries.redacted(report)
             if not consent_sensitive:
@@ -555,10 +558,12 @@ class HistoryStore:
         *,
         profile: str | None = None,
         network: str | None = None,
-        before: str | None = None,
+        until: str | None = None,
+        report_id: str | None = None,
     ) -> list[Run]:
         """Kept runs, newest first (at most *limit*); *service*: only runs that checked it;
-        *profile*/*network*: only runs there; *before*: started before this time.
+        *profile*/*network*: only runs there; *until*: started then or before;
+        *report_id*: that run only.
         Raises HistoryError when the file cannot be read."""
         limit = max(0, min(int(limit), MAX_LIMIT))
         where: list[str] = []
@@ -572,9 +577,12 @@ class HistoryStore:
         if network is not None:
             where.append("network = ?")
             params.append(network)
-        if before is not None:
-            where.append("started_at < ?")
-            params.append(before)
+        if until is not None:
+            where.append("started_at <= ?")
+            params.append(until)
+        if report_id is not None:
+            where.append("report_id = ?")
+            params.append(report_id)
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         try:
             with self._connection() as db:
