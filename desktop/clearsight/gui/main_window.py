@@ -32,6 +32,7 @@ from clearsight.engine.plan import gating_checks, planned_checks
 from clearsight.explanations import LANGUAGES, Catalog, catalog
 from clearsight.explanations.file_problems import FileError, file_problem, problem_message
 from clearsight.gui.background import run_in_background
+from clearsight.gui.history_view import ChangeStrip
 from clearsight.gui.results_view import ResultsPanel
 from clearsight.gui.session import (
     CheckSession,
@@ -142,6 +143,8 @@ class MainWindow(QMainWindow):
         progress_column.addWidget(self.step_label)
         controls.addLayout(progress_column, 1)
         layout.addLayout(controls)
+        self.history_strip = ChangeStrip(central)  # what changed since the last check
+        layout.addWidget(self.history_strip)
 
         self.results = ResultsPanel(self.texts, central)
         self.results.rerun_requested.connect(self.rerun_service)
@@ -444,6 +447,8 @@ class MainWindow(QMainWindow):
         )
         checks = planned_checks(profile, skip_sensitive=skip)
         self.state = None
+        self.history_strip.show_history(None, self.texts)
+        self.results.set_history(None)
         self._busy_services = frozenset()
         self._rerun_service = None
         self.progress = RunProgress(
@@ -561,6 +566,8 @@ class MainWindow(QMainWindow):
     def _on_session_ended(self, state: ReportState) -> None:
         if self.sender() is not self.session:
             return
+        if self._rerun_service is not None and self.state is not None:
+            state = dataclasses.replace(state, history=self.state.history)
         self.progress = None
         self._busy_services = frozenset()
         self._rerun_service = None
@@ -653,6 +660,8 @@ class MainWindow(QMainWindow):
 
     def show_state(self, state: ReportState) -> None:
         self.state = state
+        self.history_strip.show_history(state.history, self.texts)
+        self.results.set_history(state.history)
         self._rebuild_generation += 1
         self._render()
         self._update_controls()

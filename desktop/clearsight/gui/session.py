@@ -5,7 +5,7 @@ into a queued signal, so everything else here runs on the GUI thread. While the 
 on, the observations collected so far are diagnosed again off the GUI thread (at most one
 diagnosis at a time, at most every ``LIVE_INTERVAL_MS``), and each result arrives as
 ``diagnosed``. When the engine says "done", the final report is built off the GUI thread
-and arrives as ``ended``.
+and arrives as ``ended``, kept in history (redacted) in that same background operation.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from clearsight.gui.background import run_in_background
 from clearsight.probes.records import Observation
 
 if TYPE_CHECKING:
+    from clearsight.history.window import WindowHistory
     from clearsight.profile.model import Profile
     from clearsight.report.build import RunMeta
 
@@ -70,6 +71,8 @@ class ReportState:
     final: bool
     finished_checks: frozenset[str] = frozenset()
     opened_from: Path | None = None
+    # The run kept in history: what changed, each service's recent results (None: not kept).
+    history: WindowHistory | None = None
 
 
 def build_state(
@@ -112,7 +115,7 @@ def build_state(
 
 def rebuild_state(state: ReportState, language: str) -> ReportState:
     """The same result in another language (off the GUI thread)."""
-    return build_state(
+    rebuilt = build_state(
         state.observations,
         state.meta,
         language,
@@ -120,6 +123,21 @@ def rebuild_state(state: ReportState, language: str) -> ReportState:
         finished_checks=state.finished_checks,
         opened_from=state.opened_from,
     )
+    return replace(rebuilt, history=state.history)
+
+
+def keep_in_history(state: ReportState, *, consent_sensitive: bool) -> ReportState:
+    """Record a finished run in history (redacted). Runs off the GUI thread: redaction and
+    the database write never stall the window. A history problem is a notice, never an
+    error: the run is shown whatever happens here."""
+    try:
+        from clearsight.history.window import keep_run
+        from clearsight.report.build import build_report
+
+        redacted = build_report(state.observations, state.meta, language=state.language)
+        return replace(state, history=keep_run(redacted, consent_sensitive=consent_sensitive))
+    except Exception:
+        return state
 
 
 def _iso(moment: datetime) -> str:
@@ -337,6 +355,7 @@ class CheckSession(QObject):
         run = self._run
         combine = self._combine
         finished = frozenset(self.finished_checks)
+        consent = not self.skip_sensitive
 
         def op() -> ReportState:
             result = run.wait()
@@ -344,13 +363,16 @@ class CheckSession(QObject):
             observations = result.observations
             if combine is not None:
                 observations = combine(observations)
-            return build_state(
+            state = build_state(
                 observations,
                 self._meta(result),
                 self.language,
                 final=True,
                 finished_checks=finished,
             )
+            if combine is not None or result.outcome == "cancelled":
+                return state  # one service checked again, or a stopped run: not kept
+            return keep_in_history(state, consent_sensitive=consent)
 
         run_in_background(op, self._on_final_state_built, self._on_final_state_failed, owner=self)
 
