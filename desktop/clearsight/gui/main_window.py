@@ -516,6 +516,7 @@ class MainWindow(QMainWindow):
         session.progressed.connect(self._on_session_progressed)
         session.diagnosed.connect(self._on_session_diagnosed)
         session.ended.connect(self._on_session_ended)
+        session.history_kept.connect(self._on_history_kept)
         session.failed.connect(self._on_session_failed)
 
     def cancel_checks(self) -> None:
@@ -576,6 +577,14 @@ class MainWindow(QMainWindow):
         seconds = round(float(state.report.get("duration_s") or 0))
         self.step_label.setText(self.texts.ui("finished", seconds=seconds))
         self.run_ended.emit(state)
+
+    def _on_history_kept(self, kept: ReportState) -> None:
+        """The run on screen was kept in history: say what changed since the last check."""
+        if self.state is None or self.state.report.get("report_id") != kept.report.get("report_id"):
+            return
+        self.state = dataclasses.replace(self.state, history=kept.history)
+        self.history_strip.show_history(kept.history, self.texts)
+        self.results.set_history(kept.history)
 
     def _on_session_failed(self, problem: str) -> None:
         if self.sender() is not self.session:

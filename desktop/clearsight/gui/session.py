@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 LIVE_INTERVAL_MS = 250
 WATCHDOG_MS = 250
+KEEP_DELAY_MS = 400  # after the answer is shown, the run is kept in history
 
 
 class RunHandle(Protocol):
@@ -151,6 +152,7 @@ class CheckSession(QObject):
     diagnosed = Signal(object)  # ReportState (live, final=False)
     ended = Signal(object)  # ReportState (final=True)
     failed = Signal(str)  # the checks could not run at all
+    history_kept = Signal(object)  # ReportState with its history, after ``ended``
     _events_arrived = Signal()  # from engine threads; queued to the GUI thread
 
     def __init__(
@@ -178,6 +180,8 @@ class CheckSession(QObject):
         self.cancelling = False
         self.has_ended = False
         self._ending = False
+        self._keep = False  # keep the final report in history once it is shown
+        self._kept_state: ReportState | None = None
         self._dirty = False
         self._in_flight = False
         self._last_live = 0.0
@@ -355,7 +359,6 @@ class CheckSession(QObject):
         run = self._run
         combine = self._combine
         finished = frozenset(self.finished_checks)
-        consent = not self.skip_sensitive
 
         def op() -> ReportState:
             result = run.wait()
@@ -370,9 +373,8 @@ class CheckSession(QObject):
                 final=True,
                 finished_checks=finished,
             )
-            if combine is not None or result.outcome == "cancelled":
-                return state  # one service checked again, or a stopped run: not kept
-            return keep_in_history(state, consent_sensitive=consent)
+            self._keep = combine is None and result.outcome != "cancelled"
+            return state
 
         run_in_background(op, self._on_final_state_built, self._on_final_state_failed, owner=self)
 
@@ -387,6 +389,27 @@ class CheckSession(QObject):
             return
         self.has_ended = True
         self.ended.emit(state)
+        if self._keep:
+            # Kept in history once the answer is on screen and the window is idle, off the
+            # GUI thread (redacting a report again is ~0.1 s of CPU on a 2-core machine the
+            # window must not compete with while it lays the answer out): the strip of what
+            # changed follows a moment later.
+            self._keep = False
+            self._kept_state = state
+            QTimer.singleShot(KEEP_DELAY_MS, self, self._keep_now)
+
+    @Slot()
+    def _keep_now(self) -> None:
+        state, self._kept_state = self._kept_state, None
+        if state is None:
+            return
+        consent = not self.skip_sensitive
+        run_in_background(
+            lambda: keep_in_history(state, consent_sensitive=consent),
+            self.history_kept.emit,
+            None,
+            owner=self,
+        )
 
     def _on_final_state_failed(self, error: BaseException) -> None:
         self.has_ended = True
