@@ -26,6 +26,7 @@ on the same profile and network. The oldest runs go first beyond ``max_runs`` or
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sqlite3
@@ -114,8 +115,12 @@ class Run:
     profile: str
     network: str
     services: dict[str, str]
-    names: dict[str, dict[str, str]]
+    names_json: str  # {id: {language: name}}, read only when a name is said
     changes: tuple[Change, ...]
+
+    @property
+    def names(self) -> dict[str, dict[str, str]]:
+        return _names(self.names_json)
 
     def to_json(self) -> dict[str, Any]:
         """The run in ``clearsight-history/1`` (docs/design.md)."""
@@ -220,6 +225,8 @@ def _connect(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
         connection = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
     connection.isolation_level = None  # transactions are explicit
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    # WAL with synchronous=NORMAL: never corrupt; a power cut may lose the last run only.
+    connection.execute("PRAGMA synchronous = NORMAL")
     return connection
 
 
@@ -301,13 +308,20 @@ def _json_dict(text: str) -> dict[str, Any]:
     return {}
 
 
-def _row_run(row: tuple[Any, ...]) -> Run:
-    services = {str(k): str(v) for k, v in _json_dict(row[6]).items()}
-    names = {
+@functools.lru_cache(maxsize=64)
+def _names(text: str) -> dict[str, dict[str, str]]:
+    return {
         str(k): {str(lang): str(n) for lang, n in v.items()}
-        for k, v in _json_dict(row[7]).items()
+        for k, v in _json_dict(text).items()
         if isinstance(v, dict)
     }
+
+
+def _row_run(row: tuple[Any, ...]) -> Run:
+    # Written by this module: verdicts are strings (a hand-edited file gets str() below).
+    services = _json_dict(row[6])
+    if not all(isinstance(v, str) for v in services.values()):
+        services = {str(k): str(v) for k, v in services.items()}
     changes: list[Change] = []
     with contextlib.suppress(ValueError, TypeError):
         for item in json.loads(row[8]):
@@ -320,7 +334,7 @@ def _row_run(row: tuple[Any, ...]) -> Run:
         profile=str(row[4]),
         network=str(row[5]),
         services=services,
-        names=names,
+        names_json=str(row[7]),
         changes=tuple(changes),
     )
 
@@ -388,7 +402,7 @@ class HistoryStore:
             summary = entries.summary(kept)
             place = network or self.network_of(kept)
             blob = zlib.compress(
-                json.dumps(kept, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 6
+                json.dumps(kept, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), 3
             )
         except Exception as exc:
             return RecordResult(saved=False, notice=Notice("failed", f"{type(exc).__name__}"))
@@ -417,6 +431,7 @@ class HistoryStore:
     def _insert(self, summary: entries.Entry, place: str, blob: bytes) -> RecordResult:
         stored: bytes | None = blob if len(blob) <= MAX_STORED_REPORT_BYTES else None
         report_id = summary.report_id or f"unnamed-{time.time_ns()}"
+        names_json = json.dumps(summary.names, ensure_ascii=False)
         with self._connection(write=True) as db:
             existing = db.execute(
                 f"SELECT {_RUN_COLUMNS} FROM runs WHERE report_id = ?", (report_id,)
@@ -442,7 +457,7 @@ class HistoryStore:
                     summary.profile,
                     place,
                     json.dumps(summary.services, ensure_ascii=False),
-                    json.dumps(summary.names, ensure_ascii=False),
+                    names_json,
                     json.dumps([c.to_json() for c in changes], ensure_ascii=False),
                     len(stored or b"") + 512,
                     stored,
@@ -462,7 +477,7 @@ class HistoryStore:
             profile=summary.profile,
             network=place,
             services=summary.services,
-            names=summary.names,
+            names_json=names_json,
             changes=tuple(changes),
         )
         return RecordResult(saved=True, changes=changes, previous=previous, run=run)

@@ -15,13 +15,12 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
 from clearsight.explanations import catalog, normalise_language
+from clearsight.history.verdicts import BLOCKING as BLOCKING_VERDICTS
+from clearsight.history.verdicts import WORKING
 
 if TYPE_CHECKING:
     from clearsight.history.store import Change, Notice, Run
-
-WORKING = frozenset({"reachable", "slow", "throttled"})
 
 
 @cache

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS
 from clearsight.history.texts import text, when
+from clearsight.history.verdicts import BLOCKING as BLOCKING_VERDICTS
 
 #: How many recent checks a timeline shows.
 TIMELINE_LENGTH = 10

@@ -352,3 +352,18 @@ def test_a_read_only_folder_loses_only_the_history() -> None:
     saved, code = json.loads(out)
     assert not saved and code == "read_only", err
     assert "Traceback" not in err
+
+
+def test_writing_and_reading_stay_fast() -> None:
+    # Targets (benchmarks/history_benchmarks.py): write <= 20 ms, 1000 runs read <= 0.3 s.
+    # Bounds here are 10x generous: a busy 2-core machine must not make this test flaky.
+    history = store()
+    times = []
+    for number in range(1000):
+        result = history.record(report(number, {"gmail": W, "slack": B, "baidu": W}))
+        times.append(result.elapsed_ms)
+    times.sort()
+    assert times[len(times) // 2] < 200
+    started = time.perf_counter()
+    assert len(history.runs(1000)) == 1000
+    assert time.perf_counter() - started < 3.0

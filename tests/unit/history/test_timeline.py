@@ -49,3 +49,11 @@ def test_patterns(verdicts: str, kind: str, blocked: int) -> None:
 )
 def test_phrases(verdicts: str, language: str, expected: str) -> None:
     assert expected in phrase(points(verdicts), language, NOW)
+
+
+def test_the_verdict_sets_match_the_vocabulary() -> None:
+    from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS, VERDICTS
+    from clearsight.history.verdicts import BLOCKING, WORKING
+
+    assert BLOCKING == BLOCKING_VERDICTS
+    assert set(VERDICTS) >= WORKING
