@@ -145,3 +145,65 @@ def test_a_full_history_does_not_slow_the_window_opening(make_window: Any, qtbot
     full = _open_time(make_window, qtbot)
     # The window reads no history when it opens: the same time, give or take a busy machine.
     assert full < empty * 1.5 + 0.05, (empty, full)
+
+
+def test_settings_switch_folder_and_clear(make_window: Any, qtbot: Any) -> None:
+    from clearsight.gui.dialogs import SettingsDialog
+    from clearsight.history import load_settings
+
+    window = make_window(two_runs())
+    window.profile = small_profile()
+    run_once(window, qtbot)
+    history = open_history(HistorySettings())
+    assert isinstance(history, HistoryStore) and history.count() == 1
+    dialog = SettingsDialog(window.texts, window.settings, None, window)
+    qtbot.addWidget(dialog)
+    box = dialog.history
+    assert box.keep.isChecked() and str(history.folder) in box.folder.text()
+    asked: list[str] = []
+    box.confirm = lambda question: asked.append(question) or False  # type: ignore[method-assign]
+    box.clear_button.click()
+    assert asked and history.count() == 1  # "no": nothing is cleared
+    box.confirm = lambda question: True  # type: ignore[method-assign]
+    box.clear_button.click()
+    qtbot.waitUntil(lambda: box.result.text() == "History cleared.", timeout=5000)
+    assert history.count() == 0
+    box.keep.setChecked(False)
+    box.include.setChecked(True)
+    dialog.accept()
+    assert load_settings() == HistorySettings(enabled=False, include_in_reports=True)
+
+
+def test_the_save_dialog_can_include_the_history(
+    make_window: Any, qtbot: Any, tmp_path: Any
+) -> None:
+    import json
+
+    from clearsight.gui.save_report import SaveReportDialog
+
+    window = make_window(two_runs())
+    window.profile = small_profile()
+    run_once(window, qtbot)
+    run_once(window, qtbot)
+    dialog = SaveReportDialog(window.state, window.texts, window.settings, window)
+    qtbot.addWidget(dialog)
+    assert dialog.history_box is not None and not dialog.history_box.isChecked()
+    dialog.history_box.setChecked(True)
+    dialog.set_format("report")
+    dialog.path_edit.setText(str(tmp_path / "with-history.clearsight-report"))
+    assert dialog.save()
+    saved = json.loads((tmp_path / "with-history.clearsight-report").read_text())
+    gmail = next(s for s in saved["history"]["services"] if s["id"] == "gmail")
+    assert [r["verdict"] for r in gmail["results"]] == ["reachable", "tls_blocked"]
+
+
+def test_the_first_start_notice_says_what_is_kept(qtbot: Any, settings: Any) -> None:
+    from PySide6.QtWidgets import QLabel
+
+    from clearsight.explanations import catalog
+    from clearsight.gui.dialogs import FirstStartNotice
+
+    for language, words in (("en", "kept on this computer"), ("zh_CN", "保存在这台电脑上")):
+        notice = FirstStartNotice(catalog(language), settings)
+        qtbot.addWidget(notice)
+        assert words in " ".join(label.text() for label in notice.findChildren(QLabel))

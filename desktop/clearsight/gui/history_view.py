@@ -155,3 +155,100 @@ class Timeline(QWidget):
         self.phrase.setText(phrase)
         self.setAccessibleName(phrase)
         self.show()
+
+
+class HistorySettingsBox(QFrame):
+    """The history part of the settings dialog: keep history (the switch), where it is
+    kept, include it in saved reports, and one-click "Clear history…" (after a question).
+    The choices live in history/settings.py's file, which ``clearsight run`` reads too."""
+
+    def __init__(self, texts: Catalog, parent: QWidget | None = None) -> None:
+        from PySide6.QtWidgets import QCheckBox, QPushButton
+
+        from clearsight.history.settings import load_settings
+        from clearsight.history.texts import text
+
+        super().__init__(parent)
+        self.setObjectName("history_settings")
+        self._texts = texts
+        self._settings = load_settings()
+        language = texts.language
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 6, 0, 0)
+        self.keep = QCheckBox(text(language, "setting_keep"), self)
+        self.keep.setChecked(self._settings.enabled)
+        layout.addWidget(self.keep)
+        self.include = QCheckBox(text(language, "setting_in_reports"), self)
+        self.include.setChecked(self._settings.include_in_reports)
+        layout.addWidget(self.include)
+        where = QHBoxLayout()
+        self.folder = _label(self)
+        self.folder.setText(f"{text(language, 'setting_folder')} {self._settings.data_dir}")
+        set_text_colour(self.folder, muted_colour(QApplication.palette()))
+        where.addWidget(self.folder, 1)
+        self.clear_button = QPushButton(text(language, "setting_clear"), self)
+        self.clear_button.clicked.connect(self._on_clear_clicked)
+        where.addWidget(self.clear_button)
+        layout.addLayout(where)
+        self.result = _label(self)
+        self.result.hide()
+        layout.addWidget(self.result)
+
+    def confirm(self, question: str) -> bool:
+        """Ask before clearing (tests replace this)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        answer = QMessageBox.question(self, self.clear_button.text(), question)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def _on_clear_clicked(self) -> None:
+        from clearsight.gui.background import run_in_background
+        from clearsight.history.texts import text
+
+        language = self._texts.language
+        if not self.confirm(text(language, "setting_clear_question")):
+            return
+        settings = self._settings
+
+        def op() -> str:
+            from clearsight.history.store import HistoryUnavailable, open_history
+
+            store = open_history(settings)
+            if isinstance(store, HistoryUnavailable):
+                return store.notice.text(language) if store.notice.code != "off" else ""
+            problem = store.clear()
+            return problem.text(language) if problem else text(language, "setting_cleared")
+
+        self.clear_button.setEnabled(False)
+        run_in_background(op, self._on_cleared, None, owner=self)
+
+    def _on_cleared(self, message: str) -> None:
+        self.clear_button.setEnabled(True)
+        self.result.setText(message)
+        self.result.setVisible(bool(message))
+
+    def save(self) -> str | None:
+        """Write the choices; a problem is returned as one line (None when saved)."""
+        from dataclasses import replace
+
+        from clearsight.history.settings import save_settings
+
+        chosen = replace(
+            self._settings,
+            enabled=self.keep.isChecked(),
+            include_in_reports=self.include.isChecked(),
+        )
+        if chosen == self._settings:
+            return None
+        try:
+            save_settings(chosen)
+        except OSError as exc:
+            return str(exc.strerror or exc)
+        return None
+
+
+def history_notice(language: str) -> str:
+    """The first-start notice's sentence on what is kept on this computer."""
+    from clearsight.history.texts import text
+
+    return text(language, "notice_kept")

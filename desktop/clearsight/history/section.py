@@ -27,9 +27,17 @@ def points_of(runs: Sequence[Run], service: str) -> list[Point]:
 
 
 def section_from_runs(runs: Sequence[Run], services: Sequence[str]) -> dict[str, Any]:
+    timelines = {s: points_of(runs, s)[:TIMELINE_LENGTH] for s in services[:MAX_SECTION_SERVICES]}
+    return section_from_points(timelines, services, len(runs))
+
+
+def section_from_points(
+    timelines: Mapping[str, Sequence[Point]], services: Sequence[str], runs: int
+) -> dict[str, Any]:
+    """The section from each service's points (newest first)."""
     entries: list[dict[str, Any]] = []
     for service in services[:MAX_SECTION_SERVICES]:
-        points = points_of(runs, service)[:TIMELINE_LENGTH]
+        points = list(timelines.get(service, ()))[:TIMELINE_LENGTH]
         if not points:
             continue
         kind, blocked, total, since = pattern(points)
@@ -45,7 +53,7 @@ def section_from_runs(runs: Sequence[Run], services: Sequence[str]) -> dict[str,
                 "since": since,
             }
         )
-    return {"runs": len(runs), "services": entries}
+    return {"runs": runs, "services": entries}
 
 
 def report_services(report: Mapping[str, Any]) -> list[str]:

@@ -48,6 +48,15 @@ class WindowHistory:
     def notice_lines(self, language: str) -> list[str]:
         return [notice_text(n, language) for n in self.notices if n.code != "off"]
 
+    def section(self, report: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The ``history`` section for a saved copy of *report* (the save dialog's choice)."""
+        from clearsight.history.section import report_services, section_from_points
+
+        if not self.result.saved or not self.timelines:
+            return None
+        runs = max((len(p) for p in self.timelines.values()), default=0)
+        return section_from_points(self.timelines, report_services(report), runs)
+
     def points(self, service: str) -> tuple[Point, ...]:
         return self.timelines.get(service, ())
 
