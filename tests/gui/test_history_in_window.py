@@ -207,3 +207,28 @@ def test_the_first_start_notice_says_what_is_kept(qtbot: Any, settings: Any) -> 
         notice = FirstStartNotice(catalog(language), settings)
         qtbot.addWidget(notice)
         assert words in " ".join(label.text() for label in notice.findChildren(QLabel))
+
+
+def test_withdrawn_consent_takes_sensitive_results_out_of_history(
+    make_window: Any, qtbot: Any, dialogs: Any
+) -> None:
+    from clearsight.gui.dialogs import SettingsDialog
+
+    window = make_window(two_runs())
+    window.profile = small_profile()
+    run_once(window, qtbot)
+    sensitive = {s.id for s in window.effective_profile().services if s.sensitive}
+    assert sensitive, "the small profile has a sensitive service (WhatsApp)"
+    history = open_history(HistorySettings())
+    assert isinstance(history, HistoryStore)
+    assert sensitive <= set(history.runs(1)[0].services)
+
+    def untick(dialog: Any) -> int:
+        if isinstance(dialog, SettingsDialog):
+            dialog.sensitive.setChecked(False)
+        dialog.accept()
+        return int(dialog.result())
+
+    dialogs.answers["SettingsDialog"] = untick
+    window.open_settings()
+    qtbot.waitUntil(lambda: not sensitive & set(history.runs(1)[0].services), timeout=5000)

@@ -26,8 +26,11 @@ from clearsight.gui.theme import muted_colour, set_text_colour, tinted, tone_col
 from clearsight.gui.view_model import INFO, verdict_tone
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QObject
+
     from clearsight.history.timeline import Point
     from clearsight.history.window import WindowHistory
+    from clearsight.profile.model import Profile
 
 
 def _label(parent: QWidget) -> QLabel:
@@ -252,3 +255,22 @@ def history_notice(language: str) -> str:
     from clearsight.history.texts import text
 
     return text(language, "notice_kept")
+
+
+def forget_sensitive(profile: Profile, owner: QObject) -> None:
+    """The person no longer allows probing sensitive services: their results kept in
+    history go too (off the GUI thread; a problem is silent, history stays as it was)."""
+    from clearsight.gui.background import run_in_background
+
+    services = {s.id for s in profile.services if s.sensitive}
+    if not services:
+        return
+
+    def op() -> None:
+        from clearsight.history.store import HistoryStore, open_history
+
+        store = open_history()
+        if isinstance(store, HistoryStore):
+            store.forget_services(services)
+
+    run_in_background(op, lambda _: None, lambda _: None, owner=owner)

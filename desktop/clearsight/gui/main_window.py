@@ -32,7 +32,7 @@ from clearsight.engine.plan import gating_checks, planned_checks
 from clearsight.explanations import LANGUAGES, Catalog, catalog
 from clearsight.explanations.file_problems import FileError, file_problem, problem_message
 from clearsight.gui.background import run_in_background
-from clearsight.gui.history_view import ChangeStrip
+from clearsight.gui.history_view import ChangeStrip, forget_sensitive
 from clearsight.gui.results_view import ResultsPanel
 from clearsight.gui.session import (
     CheckSession,
@@ -718,7 +718,10 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(
             self.texts, self.settings, profile.settings.timeout_s if profile else None, self
         )
+        skipped_before = self.settings.skip_sensitive
         if self.exec_dialog(dialog) == SettingsDialog.DialogCode.Accepted:
+            if self.settings.skip_sensitive and not skipped_before and profile is not None:
+                forget_sensitive(profile, owner=self)  # consent withdrawn: history forgets
             self.set_language(dialog.chosen_language)
             if self.state is None and self.session is None:
                 self._render()
