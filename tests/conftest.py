@@ -10,7 +10,10 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,11 +28,24 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "lab: needs root and network namespaces (runs real servers in a censorship lab)"
     )
     egress_guard.install()
+    # No test writes history or its settings to the real user folders (history/settings.py).
+    os.environ["CLEARSIGHT_DATA_DIR"] = tempfile.mkdtemp(prefix="clearsight-data-")
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("lab") is not None:
         require_lab()
+
+
+@pytest.fixture(autouse=True)
+def _own_data_dir(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test keeps history and settings in a folder of its own (``CLEARSIGHT_DATA_DIR``,
+    inherited by the processes it starts)."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("CLEARSIGHT_DATA_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,5 @@
-"""The command line (docs/design.md, "Command line"): ``run``, ``explain``, ``gui``, ``--version``.
+"""The command line (docs/design.md, "Command line"): ``run``, ``explain``, ``gui``, ``history``,
+``--version``.
 
 Exit status: 0 ok; 1 blocked or degraded; 2 offline, captive portal, inconclusive, or the
 checks could not run; 3 bad usage or a bad profile (one clear message, no traceback).
@@ -74,10 +75,28 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", type=Path)
     explain.add_argument("--pdf", type=Path)
 
+    history = commands.add_parser(
+        "history", help="past checks on this computer, newest first, with what changed"
+    )
+    history.add_argument("--json", action="store_true", help="print clearsight-history/1 JSON")
+    history.add_argument("--service", metavar="ID", help="one service's recent results")
+    history.add_argument("--limit", type=_positive, default=20, metavar="N", help="at most N")
+    history.add_argument("--lang", choices=["en", "zh_CN"], help="language of the texts")
+
     gui = commands.add_parser("gui", help="open the desktop app")
     gui.add_argument("--profile", type=Path)
     gui.add_argument("--run", action="store_true", help="start the checks at once")
     return parser
+
+
+def _positive(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= number <= 100_000:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 100000: {value}")
+    return number
 
 
 def _tolerant_streams() -> None:
@@ -102,13 +121,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "run",
             "explain",
             "gui",
+            "history",
         )
     ):
         target = Path(args_list[0])
         if len(args_list) > 1 or not target.is_file():
             print(
-                f"clearsight: {args_list[0]!r} is neither a command (run, explain, gui) nor a "
-                "file to open; see clearsight --help",
+                f"clearsight: {args_list[0]!r} is neither a command (run, explain, gui, history) "
+                "nor a file to open; see clearsight --help",
                 file=sys.stderr,
             )
             return EXIT_USAGE
@@ -125,6 +145,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "explain":
             with _quit_signals_interrupt():
                 return _explain(args)
+        if args.command == "history":
+            from clearsight.history.cli import history_command, system_language
+
+            return history_command(
+                as_json=args.json,
+                service=args.service,
+                limit=args.limit,
+                language=_language(args.lang, system_language()),
+            )
         return _gui(
             path=None, profile=getattr(args, "profile", None), run_now=getattr(args, "run", False)
         )
@@ -248,7 +277,15 @@ def _run(args: argparse.Namespace) -> int:
         service_names=profile.service_names_by_language(),
     )
     report = build_report(result.observations, meta, language=language, redact=not args.no_redact)
+    from clearsight.history.cli import change_line, record_after_run
+
+    kept, _ = record_after_run(
+        report, consent_sensitive=not args.skip_sensitive, language=language, quiet=args.quiet
+    )
     code = _deliver(report, args, quiet=args.quiet)
+    changed = change_line(kept, report, language)
+    if changed and not args.quiet:
+        print(changed)
     if result.outcome == "cancelled":
         # What a stopped run found is saved, but it is no answer: never "blocked" or "ok".
         return EXIT_NOT_ANSWERED

@@ -76,3 +76,31 @@ def test_the_window_in_the_lab_shows_each_block_and_how_it_is_done(lab: Lab) -> 
         assert row["accessible_name"].startswith(row["name"]), row
         assert row["badge"] in row["accessible_name"], row
     assert "censor" not in rows["service:video"]["summary"].lower()  # a drop alone is no proof
+
+
+HISTORY_DRIVER = Path(__file__).resolve().parent / "lab_history_window.py"
+
+
+@pytest.mark.lab
+def test_the_window_says_what_changed_since_a_run_of_the_command_line(
+    lab: Lab, tmp_path: Path
+) -> None:
+    # clearsight run first, a block added, then the window: both keep the same history.
+    env: dict[str, str | None] = {"CLEARSIGHT_DATA_DIR": str(tmp_path / "data")}
+    mail = lab.add_site("mail.foreign-lab.test")
+    chat = lab.add_site("chat.foreign-lab.test")
+    lab.start()
+    services = [mail.service("mail", name="Mail"), chat.service("chat", name="Chat")]
+    profile = lab.write_profile(services=services, timeout_s=2.0, deadline_s=20.0)
+    first = lab.run_clearsight(["run", "--profile", str(profile), "--quiet"], env=env, timeout=90)
+    assert first.returncode == 0, first.stderr
+    lab.censor.sni_reset("mail.foreign-lab.test")
+    out = Path(lab.workdir) / "history-window"
+    out.mkdir()
+    proc = lab.run_client([APP_PYTHON, HISTORY_DRIVER, profile, out], env=env, timeout=90)
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr, proc.stderr
+    shown = json.loads((out / "history.json").read_text("utf-8"))
+    assert shown["visible"], shown
+    assert shown["strip"].startswith("Since your last check (today "), shown
+    assert "Mail is now blocked" in shown["strip"], shown

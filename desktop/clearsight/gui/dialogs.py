@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from clearsight import __version__
 from clearsight.explanations import LANGUAGES, Catalog, catalog
+from clearsight.gui.history_view import HistorySettingsBox, history_notice
 from clearsight.gui.settings import MAX_TIMEOUT_S, MIN_TIMEOUT_S, AppSettings
 from clearsight.gui.theme import app_icon
 from clearsight.gui.third_party import Component, read_text, third_party_components
@@ -83,6 +84,7 @@ class FirstStartNotice(QDialog):
         layout.addWidget(_paragraph(texts.ui("notice_contacts"), self))
         layout.addWidget(_paragraph(texts.ui("notice_visible"), self))
         layout.addWidget(_paragraph(texts.ui("notice_private"), self))
+        layout.addWidget(_paragraph(history_notice(texts.language), self))  # what is kept
         self.sensitive = QCheckBox(texts.ui("sensitive_option"), self)
         self.sensitive.setChecked(not settings.skip_sensitive)
         layout.addWidget(self.sensitive)
@@ -220,6 +222,8 @@ class SettingsDialog(QDialog):
         self.redact = QCheckBox(texts.ui("settings_redact"), self)
         self.redact.setChecked(settings.redact)
         layout.addWidget(self.redact)
+        self.history = HistorySettingsBox(texts, self)  # gui/history_view.py
+        layout.addWidget(self.history)
         layout.addLayout(_buttons(self, texts.ui("button_ok"), texts.ui("button_cancel")))
 
     def _on_use_profile_timeout_toggled(self, checked: bool) -> None:
@@ -234,6 +238,7 @@ class SettingsDialog(QDialog):
         settings.timeout_s = None if self.use_profile_timeout.isChecked() else self.timeout.value()
         settings.skip_sensitive = not self.sensitive.isChecked()
         settings.redact = self.redact.isChecked()
+        self.history.save()
         super().accept()
 
 

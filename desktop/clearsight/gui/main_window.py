@@ -32,6 +32,7 @@ from clearsight.engine.plan import gating_checks, planned_checks
 from clearsight.explanations import LANGUAGES, Catalog, catalog
 from clearsight.explanations.file_problems import FileError, file_problem, problem_message
 from clearsight.gui.background import run_in_background
+from clearsight.gui.history_view import ChangeStrip, forget_sensitive
 from clearsight.gui.results_view import ResultsPanel
 from clearsight.gui.session import (
     CheckSession,
@@ -145,6 +146,8 @@ class MainWindow(QMainWindow):
         progress_column.addWidget(self.step_label)
         controls.addLayout(progress_column, 1)
         layout.addLayout(controls)
+        self.history_strip = ChangeStrip(central)  # what changed since the last check
+        layout.addWidget(self.history_strip)
 
         self.results = ResultsPanel(self.texts, central)
         self.results.rerun_requested.connect(self.rerun_service)
@@ -450,6 +453,8 @@ class MainWindow(QMainWindow):
         )
         checks = planned_checks(profile, skip_sensitive=skip)
         self.state = None
+        self.history_strip.show_history(None, self.texts)
+        self.results.set_history(None)
         self._busy_services = frozenset()
         self._rerun_service = None
         self.progress = RunProgress(
@@ -517,6 +522,7 @@ class MainWindow(QMainWindow):
         session.progressed.connect(self._on_session_progressed)
         session.diagnosed.connect(self._on_session_diagnosed)
         session.ended.connect(self._on_session_ended)
+        session.history_kept.connect(self._on_history_kept)
         session.failed.connect(self._on_session_failed)
 
     def cancel_checks(self) -> None:
@@ -567,6 +573,8 @@ class MainWindow(QMainWindow):
     def _on_session_ended(self, state: ReportState) -> None:
         if self.sender() is not self.session:
             return
+        if self._rerun_service is not None and self.state is not None:
+            state = dataclasses.replace(state, history=self.state.history)
         self.progress = None
         self._busy_services = frozenset()
         self._rerun_service = None
@@ -575,6 +583,14 @@ class MainWindow(QMainWindow):
         seconds = round(float(state.report.get("duration_s") or 0))
         self.step_label.setText(self.texts.ui("finished", seconds=seconds))
         self.run_ended.emit(state)
+
+    def _on_history_kept(self, kept: ReportState) -> None:
+        """The run on screen was kept in history: say what changed since the last check."""
+        if self.state is None or self.state.report.get("report_id") != kept.report.get("report_id"):
+            return
+        self.state = dataclasses.replace(self.state, history=kept.history)
+        self.history_strip.show_history(kept.history, self.texts)
+        self.results.set_history(kept.history)
 
     def _on_session_failed(self, problem: str) -> None:
         if self.sender() is not self.session:
@@ -665,6 +681,8 @@ class MainWindow(QMainWindow):
 
     def show_state(self, state: ReportState) -> None:
         self.state = state
+        self.history_strip.show_history(state.history, self.texts)
+        self.results.set_history(state.history)
         self._rebuild_generation += 1
         self._render()
         self._update_controls()
@@ -743,7 +761,10 @@ class MainWindow(QMainWindow):
         dialog = SettingsDialog(
             self.texts, self.settings, profile.settings.timeout_s if profile else None, self
         )
+        skipped_before = self.settings.skip_sensitive
         if self.exec_dialog(dialog) == SettingsDialog.DialogCode.Accepted:
+            if self.settings.skip_sensitive and not skipped_before and profile is not None:
+                forget_sensitive(profile, owner=self)  # consent withdrawn: history forgets
             self.set_language(dialog.chosen_language)
             if self.state is None and self.session is None:
                 self._render()

@@ -8,6 +8,8 @@ is opened, which keeps a list of 60 rows cheap to create.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QEnterEvent,
@@ -37,9 +39,13 @@ from PySide6.QtWidgets import (
 
 from clearsight.diagnosis.vocabulary import SEVERITIES, VERDICTS
 from clearsight.explanations import Catalog
+from clearsight.gui.history_view import Timeline
 from clearsight.gui.theme import muted_colour, round_pen, set_text_colour, tinted, tone_colour
 from clearsight.gui.view_model import PENDING, Row, Section
 from clearsight.gui.widgets import Badge
+
+if TYPE_CHECKING:
+    from clearsight.history.window import WindowHistory
 
 MAX_NEW_ROWS = 6  # rows created per turn of the event loop (a few ms)
 CONTINUE_DELAY_MS = 15  # room for other events between two turns
@@ -71,6 +77,8 @@ class RowDetails(QWidget):
         layout.setSpacing(6)
         self.explanation = _wrapping_label(self, selectable=True)
         layout.addWidget(self.explanation)
+        self.timeline = Timeline(self)  # recent results kept in history (history_view.py)
+        layout.addWidget(self.timeline)
         self.advice_title = QLabel(self)
         bold = QFont(self.font())
         bold.setWeight(QFont.Weight.DemiBold)
@@ -96,7 +104,10 @@ class RowDetails(QWidget):
         buttons.addStretch(1)
         layout.addLayout(buttons)
 
-    def show_row(self, row: Row, texts: Catalog, rerun_enabled: bool) -> None:
+    def show_row(
+        self, row: Row, texts: Catalog, rerun_enabled: bool, history: WindowHistory | None = None
+    ) -> None:
+        self.timeline.show_service(history, row.service_id, texts)
         self.explanation.setText(row.explanation)
         self.explanation.setVisible(bool(row.explanation))
         self.advice_title.setText(texts.ui("what_to_do"))
@@ -135,6 +146,7 @@ class ResultRow(QFrame):
         self._rerun_enabled = True
         self._hover = False
         self.details: RowDetails | None = None
+        self.history: WindowHistory | None = None
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         grid = QGridLayout(self)
@@ -172,6 +184,12 @@ class ResultRow(QFrame):
         self._texts = texts
         self._apply(row)
 
+    def set_history(self, history: WindowHistory | None) -> None:
+        if history is not self.history:
+            self.history = history
+            if self.details is not None:
+                self.details.show_row(self.row, self._texts, self._rerun_enabled, history)
+
     def _apply(self, row: Row) -> None:
         self.badge.set_status(row.tone, row.badge)
         self.badge.setVisible(bool(row.badge))
@@ -184,7 +202,7 @@ class ResultRow(QFrame):
         if not row.expandable and self._expanded:
             self.set_expanded(False)
         if self.details is not None:
-            self.details.show_row(row, self._texts, self._rerun_enabled)
+            self.details.show_row(row, self._texts, self._rerun_enabled, self.history)
         self._describe()
         self.update()
 
@@ -221,7 +239,7 @@ class ResultRow(QFrame):
         if expanded and self.details is None:
             self.details = RowDetails(self)
             self.details.rerun_clicked.connect(self._on_details_rerun_clicked)
-            self.details.show_row(self.row, self._texts, self._rerun_enabled)
+            self.details.show_row(self.row, self._texts, self._rerun_enabled, self.history)
             self._grid.addWidget(self.details, 2, 1)
         if self.details is not None:
             self.details.setVisible(expanded)
@@ -383,6 +401,7 @@ class ResultsPanel(QScrollArea):
         self._headings: dict[str, SectionHeading] = {}
         self._order: list[str] = []  # "h:<section>" and "r:<row>" in display order
         self._rerun_enabled = True
+        self._history: WindowHistory | None = None
         self._badge_width = 0
         self._badge_widths: dict[str, int] = {}
         self._pending: tuple[tuple[Section, ...], Catalog] | None = None
@@ -444,6 +463,7 @@ class ResultsPanel(QScrollArea):
         self._align_badges()
         widget = ResultRow(row, texts, self._content)
         widget.set_rerun_enabled(self._rerun_enabled)
+        widget.set_history(self._history)
         widget.badge.set_min_width(self._badge_width)
         widget.rerun_requested.connect(self.rerun_requested)
         widget.navigated.connect(self._on_row_navigated)
@@ -489,6 +509,12 @@ class ResultsPanel(QScrollArea):
             self._badge_width = width
             for row in self._rows.values():
                 row.badge.set_min_width(width)
+
+    def set_history(self, history: WindowHistory | None) -> None:
+        """Each service's recent results, shown in its details (history_view.Timeline)."""
+        self._history = history
+        for row in self._rows.values():
+            row.set_history(history)
 
     def set_rerun_enabled(self, enabled: bool) -> None:
         if enabled == self._rerun_enabled:

@@ -133,6 +133,25 @@ def write_report(path: Path, report: dict[str, Any], fmt: str) -> None:
     save_bytes(path, render_report(report, fmt))
 
 
+def history_checkbox(state: ReportState, texts: Catalog, parent: QWidget) -> QCheckBox | None:
+    """ "Include recent results in saved reports": shown when this run was kept in history;
+    ticked as the settings file says (history/settings.py)."""
+    history = getattr(state, "history", None)
+    if history is None or not history.result.saved or not history.timelines:
+        return None
+    from clearsight.history.settings import load_settings
+    from clearsight.history.texts import text
+
+    box = QCheckBox(text(texts.language, "setting_in_reports"), parent)
+    box.setChecked(load_settings().include_in_reports)
+    return box
+
+
+def with_history(report: dict[str, Any], state: ReportState) -> dict[str, Any]:
+    section = state.history.section(report) if state.history is not None else None
+    return report if section is None else {**report, "history": section}
+
+
 def suggested_name(texts: Catalog, fmt: str, when: datetime | None = None) -> str:
     moment = (when or datetime.now()).strftime("%Y-%m-%d %H.%M")
     stem = texts.ui("report_file_name", time=moment)
@@ -206,6 +225,9 @@ class SaveReportDialog(QDialog):
         self.redact_box.setChecked(settings.redact)
         self.redact_box.toggled.connect(self._on_redact_box_toggled)
         layout.addWidget(self.redact_box)
+        self.history_box = history_checkbox(state, texts, self)  # recent results kept here
+        if self.history_box is not None:
+            layout.addWidget(self.history_box)
         self.preview_label = QLabel(self)
         self.preview_label.setWordWrap(True)
         layout.addWidget(self.preview_label)
@@ -304,6 +326,8 @@ class SaveReportDialog(QDialog):
         if not path.name.endswith(FORMAT_BY_KEY[fmt].suffix):
             path = path.with_name(path.name + FORMAT_BY_KEY[fmt].suffix)
         report = self.redacted_report() if self.redact_box.isChecked() else self._state.report
+        if self.history_box is not None and self.history_box.isChecked():
+            report = with_history(report, self._state)
         try:
             write_report(path, report, fmt)
         except SaveError as exc:

@@ -5,7 +5,7 @@ into a queued signal, so everything else here runs on the GUI thread. While the 
 on, the observations collected so far are diagnosed again off the GUI thread (at most one
 diagnosis at a time, at most every ``LIVE_INTERVAL_MS``), and each result arrives as
 ``diagnosed``. When the engine says "done", the final report is built off the GUI thread
-and arrives as ``ended``.
+and arrives as ``ended``, kept in history (redacted) in that same background operation.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from clearsight.probes.records import Observation
 
 if TYPE_CHECKING:
     from clearsight.diagnosis import Diagnosis
+    from clearsight.history.window import WindowHistory
     from clearsight.profile.model import Profile
     from clearsight.report.build import RunMeta
 
 LIVE_INTERVAL_MS = 250
 WATCHDOG_MS = 250
+KEEP_DELAY_MS = 400  # after the answer is shown, the run is kept in history
 
 
 class RunHandle(Protocol):
@@ -72,6 +74,8 @@ class ReportState:
     finished_checks: frozenset[str] = frozenset()
     opened_from: Path | None = None
     diagnosis: Diagnosis | None = None
+    # The run kept in history: what changed, each service's recent results (None: not kept).
+    history: WindowHistory | None = None
 
 
 def build_state(
@@ -117,7 +121,7 @@ def build_state(
 
 def rebuild_state(state: ReportState, language: str) -> ReportState:
     """The same result in another language (off the GUI thread)."""
-    return build_state(
+    rebuilt = build_state(
         state.observations,
         state.meta,
         language,
@@ -126,6 +130,21 @@ def rebuild_state(state: ReportState, language: str) -> ReportState:
         opened_from=state.opened_from,
         diagnosis=state.diagnosis,
     )
+    return replace(rebuilt, history=state.history)
+
+
+def keep_in_history(state: ReportState, *, consent_sensitive: bool) -> ReportState:
+    """Record a finished run in history (redacted). Runs off the GUI thread: redaction and
+    the database write never stall the window. A history problem is a notice, never an
+    error: the run is shown whatever happens here."""
+    try:
+        from clearsight.history.window import keep_run
+        from clearsight.report.build import build_report
+
+        redacted = build_report(state.observations, state.meta, language=state.language)
+        return replace(state, history=keep_run(redacted, consent_sensitive=consent_sensitive))
+    except Exception:
+        return state
 
 
 def _iso(moment: datetime) -> str:
@@ -139,6 +158,7 @@ class CheckSession(QObject):
     diagnosed = Signal(object)  # ReportState (live, final=False)
     ended = Signal(object)  # ReportState (final=True)
     failed = Signal(str)  # the checks could not run at all
+    history_kept = Signal(object)  # ReportState with its history, after ``ended``
     _events_arrived = Signal()  # from engine threads; queued to the GUI thread
 
     def __init__(
@@ -166,6 +186,8 @@ class CheckSession(QObject):
         self.cancelling = False
         self.has_ended = False
         self._ending = False
+        self._keep = False  # keep the final report in history once it is shown
+        self._kept_state: ReportState | None = None
         self._dirty = False
         self._in_flight = False
         self._last_live = 0.0
@@ -350,13 +372,15 @@ class CheckSession(QObject):
             observations = result.observations
             if combine is not None:
                 observations = combine(observations)
-            return build_state(
+            state = build_state(
                 observations,
                 self._meta(result),
                 self.language,
                 final=True,
                 finished_checks=finished,
             )
+            self._keep = combine is None and result.outcome != "cancelled"
+            return state
 
         run_in_background(op, self._on_final_state_built, self._on_final_state_failed, owner=self)
 
@@ -371,6 +395,27 @@ class CheckSession(QObject):
             return
         self.has_ended = True
         self.ended.emit(state)
+        if self._keep:
+            # Kept in history once the answer is on screen and the window is idle, off the
+            # GUI thread (redacting a report again is ~0.1 s of CPU on a 2-core machine the
+            # window must not compete with while it lays the answer out): the strip of what
+            # changed follows a moment later.
+            self._keep = False
+            self._kept_state = state
+            QTimer.singleShot(KEEP_DELAY_MS, self, self._keep_now)
+
+    @Slot()
+    def _keep_now(self) -> None:
+        state, self._kept_state = self._kept_state, None
+        if state is None:
+            return
+        consent = not self.skip_sensitive
+        run_in_background(
+            lambda: keep_in_history(state, consent_sensitive=consent),
+            self.history_kept.emit,
+            None,
+            owner=self,
+        )
 
     def _on_final_state_failed(self, error: BaseException) -> None:
         self.has_ended = True

@@ -159,6 +159,7 @@ def render_html(report: dict[str, Any], *, embed: bool = True) -> str:
     parts += _what_to_do(view)
     parts += _findings(view)
     parts += _services(view)
+    parts += _history(report)
     parts += _environment(view)
     parts += _about(view)
     if embed:
@@ -209,6 +210,13 @@ def _finding_card(finding: FindingRow) -> str:
         + (f'<p class="advice">{e(finding.advice)}</p>' if finding.advice else "")
         + "</div>"
     )
+
+
+def _history(report: dict[str, Any]) -> list[str]:
+    """Each service's recent results, when the report carries its history (optional)."""
+    from clearsight.history.render import history_html
+
+    return history_html(report)
 
 
 def _services(view: ReportView) -> list[str]:

@@ -133,7 +133,7 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         document.setDefaultFont(font)
         document.setDocumentMargin(0)
         document.setDefaultStyleSheet(_CSS)
-        document.setHtml(print_html(view))
+        document.setHtml(print_html(view, report))
         document.setPageSize(QSizeF(page.width(), body_height))
         pages = max(document.pageCount(), 1)
 
@@ -178,8 +178,10 @@ def render_pdf(report: dict[str, Any]) -> bytes:
             owned.shutdown()
 
 
-def print_html(view: ReportView) -> str:
+def print_html(view: ReportView, report: dict[str, Any] | None = None) -> str:
     """The report in the HTML subset QTextDocument lays out (tables, inline colours)."""
+    from clearsight.history.render import history_html
+
     tone = _COLOURS.get(view.tone, _COLOURS["warn"])
     parts = [
         f'<html lang="{e(view.html_lang)}"><body>',
@@ -230,6 +232,7 @@ def print_html(view: ReportView) -> str:
             parts.append('<table width="100%" cellspacing="0" cellpadding="4">')
             parts += [_service_row(view, row) for row in rows]
             parts.append("</table>")
+    parts += history_html(report or {})  # each service's recent results, when carried
     parts.append(f"<h2>{e(view.ui('section_environment'))}</h2>")
     parts.append(_facts(view.environment))
     parts.append(f"<h2>{e(view.ui('section_about'))}</h2>")
