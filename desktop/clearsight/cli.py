@@ -1,4 +1,5 @@
-"""The command line (docs/design.md, "Command line"): ``run``, ``explain``, ``gui``, ``--version``.
+"""The command line (docs/design.md, "Command line"): ``run``, ``explain``, ``summarize``,
+``gui``, ``--version``.
 
 Exit status: 0 ok; 1 blocked or degraded; 2 offline, captive portal, inconclusive, or the
 checks could not run; 3 bad usage or a bad profile (one clear message, no traceback).
@@ -74,6 +75,15 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--json", type=Path)
     explain.add_argument("--pdf", type=Path)
 
+    summarize = commands.add_parser(
+        "summarize", help="IT's overview of many saved reports (files or folders)"
+    )
+    summarize.add_argument("reports", type=Path, nargs="+", metavar="REPORT|FOLDER")
+    summarize.add_argument("--csv", type=Path, help="save one row per service as CSV")
+    summarize.add_argument("--html", type=Path, help="save the overview as one HTML page")
+    summarize.add_argument("--json", type=Path, help="save the overview as JSON")
+    summarize.add_argument("--lang", choices=["en", "zh_CN"], help="language of the texts")
+
     gui = commands.add_parser("gui", help="open the desktop app")
     gui.add_argument("--profile", type=Path)
     gui.add_argument("--run", action="store_true", help="start the checks at once")
@@ -101,14 +111,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         not in (
             "run",
             "explain",
+            "summarize",
             "gui",
         )
     ):
         target = Path(args_list[0])
         if len(args_list) > 1 or not target.is_file():
             print(
-                f"clearsight: {args_list[0]!r} is neither a command (run, explain, gui) nor a "
-                "file to open; see clearsight --help",
+                f"clearsight: {args_list[0]!r} is neither a command (run, explain, summarize, "
+                "gui) nor a file to open; see clearsight --help",
                 file=sys.stderr,
             )
             return EXIT_USAGE
@@ -125,6 +136,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "explain":
             with _quit_signals_interrupt():
                 return _explain(args)
+        if args.command == "summarize":
+            from clearsight.overview.command import run_summarize
+
+            with _quit_signals_interrupt():
+                return run_summarize(
+                    args.reports,
+                    language=args.lang,
+                    csv_path=args.csv,
+                    html_path=args.html,
+                    json_path=args.json,
+                )
         return _gui(
             path=None, profile=getattr(args, "profile", None), run_now=getattr(args, "run", False)
         )
