@@ -158,7 +158,7 @@ def _parse(text: str, path: Path) -> SavedReport:
     except ReportError:
         raise
     except json.JSONDecodeError as exc:
-        if exc.pos >= len(text.rstrip(" \t\n\r")):
+        if exc.pos >= len(text.rstrip(" \t\n\r")) or exc.msg.startswith("Unterminated"):
             raise ReportError(path, _p("overview_cut_short")) from None
         detail = _p("json_at_line", line=exc.lineno, message=exc.msg)
         raise ReportError(path, _p("report_bad_json", detail=detail)) from None
