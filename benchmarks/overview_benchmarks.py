@@ -32,8 +32,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.core_benchmarks import machine  # noqa: E402
 from tests.unit.overview.reports import fleet  # noqa: E402
+
+from benchmarks.core_benchmarks import machine  # noqa: E402
 
 MAXRSS = REPO / "benchmarks" / "maxrss.py"
 TARGET_S = 10.0

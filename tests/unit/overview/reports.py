@@ -10,7 +10,6 @@ overview must list instead of count.
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import random
@@ -99,7 +98,8 @@ def fleet(folder: Path, count: int, *, seed: int = 13, hostile_every: int = 50) 
         language = "zh_CN" if rng.random() < 0.33 else "en"
         data = bases[kind, language]
         started = START + timedelta(minutes=rng.randrange(0, 30 * 24 * 60))
-        changed = {sid: rng.choice(("reachable", "ip_blocked", "slow")) for sid in rng.sample(ids, 3)}
+        choices = ("reachable", "ip_blocked", "slow")
+        changed = {sid: rng.choice(choices) for sid in rng.sample(ids, 3)}
         saved = {s["id"]: s["verdict"] for s in data["services"]}
         stamp = (data["started_at"], data["finished_at"], data["report_id"])
         data["started_at"] = started.isoformat().replace("+00:00", "Z")
@@ -141,8 +141,10 @@ def _hostile_kinds() -> Iterator[tuple[str, bytes | str]]:
     yield "service-list.json", _with(good, services=[["gmail", "reachable"]])
     yield "time-number.json", _with(good, started_at=1733040000)
     yield "time-garbage.json", _with(good, started_at="yesterday")
-    yield "long-number.json", good.replace('"duration_s": 9.0', '"duration_s": ' + "9" * 5000).encode()
-    yield "latin1.clearsight-report", good.replace("Gmail", "Gm\u00e4il").encode("latin-1", "replace")
+    long_number = '"duration_s": ' + "9" * 5000
+    yield "long-number.json", good.replace('"duration_s": 9.0', long_number).encode()
+    latin1 = good.replace("Gmail", "Gm\u00e4il").encode("latin-1", "replace")
+    yield "latin1.clearsight-report", latin1
     yield "utf16.json", good.encode("utf-16")
     yield "html-without-report.html", b"<!DOCTYPE html><html><body>hello</body></html>"
     yield "html-cut-short.html", render_html(json.loads(good)).encode()[:200_000]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -79,7 +80,9 @@ def test_a_hostile_file_is_refused_with_its_reason(
     ],
     ids=["missing", "folder", "fifo"],
 )
-def test_what_is_not_a_file_is_refused(tmp_path: Path, make, code: str) -> None:
+def test_what_is_not_a_file_is_refused(
+    tmp_path: Path, make: Callable[[Path], Path], code: str
+) -> None:
     path = make(tmp_path / "x.clearsight-report")
     with pytest.raises(ReportError) as caught:
         read_saved_report(path)

@@ -114,7 +114,8 @@ def test_json_follows_the_contract(office: Path) -> None:
     assert gmail["verdicts"] == {"reachable": 1, "dns_tampered": 2, "ip_blocked": 1}
     assert gmail["first_seen_blocked"] == "2026-09-23T08:00:00Z"
     assert gmail["last_seen_blocked"] == "2026-11-07T08:00:00Z"
-    who = {v: [data["files"][i]["path"].rsplit("/", 1)[1] for i in ix] for v, ix in gmail["reports"].items()}
+    names = [Path(f["path"]).name for f in data["files"]]
+    who = {verdict: [names[i] for i in ix] for verdict, ix in gmail["reports"].items()}
     assert who["ip_blocked"] == ["c.clearsight-report"]
     assert {u["path"].rsplit("/", 1)[1] for u in data["unreadable"]} == {"cut.json", "c.html"}
     json.dumps(data)  # plain JSON
@@ -137,7 +138,7 @@ def test_csv_has_one_row_per_service_and_a_column_per_verdict(office: Path) -> N
 
 def test_csv_cells_never_become_formulas(tmp_path: Path) -> None:
     data = reports.report()
-    data["services"][0]["names"] = {"en": "=HYPERLINK(\"http://evil\")"}
+    data["services"][0]["names"] = {"en": '=HYPERLINK("http://evil")'}
     data["services"][1]["id"] = "@SUM(A1)"
     reports.write_report(tmp_path / "evil.json", data)
     text = summary_csv(summarize([tmp_path]), "en")
