@@ -163,7 +163,7 @@ def test_the_overview_follows_the_apps_language(make_window: Any, qtbot: Any, of
     assert table.horizontalHeaderItem(0).text() == "服务"
     names = {table.item(r, 0).text() for r in range(table.rowCount())}
     assert "百度" in names
-    assert view.status_label.text() == "已读取 3 份报告 · 有 1 个文件未计入"
+    assert view.status_label.text() == "已读取 3 份报告，有 1 个文件未计入"
     assert window.overview_action.text() == "打开多份报告…"
 
 

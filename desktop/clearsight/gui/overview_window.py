@@ -90,7 +90,7 @@ class OverviewWindow(QMainWindow):
         self.setAcceptDrops(True)
         self._build()
         self._retranslate()
-        self.resize(1000, 720)
+        self.resize(1280, 760)
 
     # ------------------------------------------------------------------ building
     def _build(self) -> None:
@@ -128,6 +128,7 @@ class OverviewWindow(QMainWindow):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.setAlternatingRowColors(True)
+        self.table.setWordWrap(False)
         self.table.itemSelectionChanged.connect(self._show_reports_of_selection)
 
         lower = QWidget(splitter)
@@ -386,11 +387,13 @@ class OverviewWindow(QMainWindow):
                 (service.first_seen_blocked, service.last_seen_blocked)
             ):
                 stamp = moment.timestamp() if moment is not None else 0.0
-                self.table.setItem(row, first + offset, _NumberItem(stamp, shown_time(moment)))
+                when = _NumberItem(stamp, shown_time(moment))
+                when.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, first + offset, when)
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for column in range(1, len(headings)):
+        for column in range(len(headings) - 1):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.table.setSortingEnabled(True)
         if summary is not None:
             for refused in summary.unreadable:
@@ -402,7 +405,7 @@ class OverviewWindow(QMainWindow):
             self.unreadable_tree.resizeColumnToContents(0)
         self.tabs.setTabText(0, t.ui("overview_which_reports"))
         count = len(summary.unreadable) if summary is not None else 0
-        self.tabs.setTabText(1, f"{t.ui('overview_unreadable_heading')} ({count})")
+        self.tabs.setTabText(1, t.ui("overview_unreadable_tab", count=count))
         if services:
             self.table.selectRow(0)
         self._update_status()
@@ -428,7 +431,10 @@ class OverviewWindow(QMainWindow):
             indexes = service.reports.get(verdict)
             if not indexes:
                 continue
-            group = QTreeWidgetItem([f"{t.verdict_badge(verdict)} ({len(indexes)})", "", ""])
+            label = t.ui(
+                "overview_verdict_count", verdict=t.verdict_badge(verdict), count=len(indexes)
+            )
+            group = QTreeWidgetItem([label, "", ""])
             if verdict in BLOCKING_VERDICTS:
                 group.setForeground(0, bad)
             font = group.font(0)
@@ -459,7 +465,7 @@ class OverviewWindow(QMainWindow):
             text = t.ui("overview_count", reports=len(self.summary.reports))
             if self.summary.unreadable:
                 not_counted = t.ui("overview_unreadable_count", count=len(self.summary.unreadable))
-                text = f"{text} · {not_counted.rstrip(':：')}"
+                text = t.ui("overview_status", read=text, not_counted=not_counted.rstrip(":："))
         if self.last_message:
             text = f"{text}\n{self.last_message}"
         self.status_label.setText(text)

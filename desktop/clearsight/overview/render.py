@@ -276,10 +276,10 @@ def _who(summary: Summary, service: ServiceSummary, texts: Catalog) -> str:
     for verdict in _order(service.verdicts):
         labels = [summary.report_label(i) for i in service.reports.get(verdict, [])]
         separator = texts.raw("ui", "list_separator") or ", "
-        items.append(
-            f"<li>{_e(texts.verdict_badge(verdict))} ({len(labels)}): "
-            f"{_e(separator.join(labels))}</li>"
-        )
+        badge = texts.verdict_badge(verdict)
+        counted = texts.ui("overview_verdict_count", verdict=badge, count=len(labels))
+        colon = texts.ui("overview_colon")
+        items.append(f"<li>{_e(counted)}{_e(colon)}{_e(separator.join(labels))}</li>")
     return (
         f"<details><summary>{_e(texts.ui('overview_which_reports'))}</summary>"
         f'<ul class="who">{"".join(items)}</ul></details>'
