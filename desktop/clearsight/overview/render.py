@@ -259,7 +259,7 @@ def summary_html(summary: Summary, language: str = "en") -> str:
         heading = texts.ui("overview_unreadable_count", count=len(summary.unreadable))
         out.append(f"<h2>{_e(heading)}</h2><ul>")
         out.extend(
-            f"<li>{_e(item.path.name)}: {_e(item.reason(language))}</li>"
+            f"<li>{_e(item.path.name)}{_e(texts.ui('overview_colon'))}{_e(item.reason(language))}</li>"
             for item in summary.unreadable
         )
         out.append("</ul>")
@@ -274,7 +274,7 @@ def _who(summary: Summary, service: ServiceSummary, texts: Catalog) -> str:
     """Which reports say what about one service, folded away."""
     items = []
     for verdict in _order(service.verdicts):
-        labels = [summary.report_label(i) for i in service.reports.get(verdict, [])]
+        labels = [summary.report_label(i, texts.language) for i in service.reports.get(verdict, [])]
         separator = texts.raw("ui", "list_separator") or ", "
         badge = texts.verdict_badge(verdict)
         counted = texts.ui("overview_verdict_count", verdict=badge, count=len(labels))

@@ -169,11 +169,15 @@ class Summary:
         known = [v for v in VERDICTS if v in seen]
         return known + sorted(seen - set(VERDICTS))
 
-    def report_label(self, index: int) -> str:
+    def report_label(self, index: int, language: str = "en") -> str:
         """How a report is named in lists: its file name, and its ID where it has one."""
+        from clearsight.explanations import catalog
+
         report = self.reports[index]
         if report.report_id:
-            return f"{report.path.name} ({report.report_id})"
+            return catalog(language).ui(
+                "overview_report_label", file=report.path.name, id=report.report_id
+            )
         return report.path.name
 
 
