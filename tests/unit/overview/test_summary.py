@@ -162,6 +162,8 @@ def test_html_and_text_in_chinese(office: Path) -> None:
     summary = summarize([office])
     page = summary_html(summary, "zh_CN")
     assert 'lang="zh-CN"' in page and "多份报告汇总" in page and "百度" in page
+    assert "地址被伪造（2）：" in page and "a.clearsight-report（CS-" in page
+    assert "cut.json：" in page
     text = summary_text(summary, "zh_CN")
     assert text.startswith("已读取 4 份报告")
     assert "最早发现屏蔽" in text and "有 2 个文件未计入：" in text
