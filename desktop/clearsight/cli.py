@@ -1,5 +1,5 @@
-"""The command line (docs/design.md, "Command line"): ``run``, ``explain``, ``gui``, ``history``,
-``--version``.
+"""The command line (docs/design.md, "Command line"): ``run``, ``explain``, ``summarize``,
+``gui``, ``history``, ``--version``.
 
 Exit status: 0 ok; 1 blocked or degraded; 2 offline, captive portal, inconclusive, or the
 checks could not run; 3 bad usage or a bad profile (one clear message, no traceback).
@@ -83,6 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     history.add_argument("--limit", type=_positive, default=20, metavar="N", help="at most N")
     history.add_argument("--lang", choices=["en", "zh_CN"], help="language of the texts")
 
+    summarize = commands.add_parser(
+        "summarize", help="IT's overview of many saved reports (files or folders)"
+    )
+    summarize.add_argument("reports", type=Path, nargs="+", metavar="REPORT|FOLDER")
+    summarize.add_argument("--csv", type=Path, help="save one row per service as CSV")
+    summarize.add_argument("--html", type=Path, help="save the overview as one HTML page")
+    summarize.add_argument("--json", type=Path, help="save the overview as JSON")
+    summarize.add_argument("--lang", choices=["en", "zh_CN"], help="language of the texts")
+
     gui = commands.add_parser("gui", help="open the desktop app")
     gui.add_argument("--profile", type=Path)
     gui.add_argument("--run", action="store_true", help="start the checks at once")
@@ -120,6 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         not in (
             "run",
             "explain",
+            "summarize",
             "gui",
             "history",
         )
@@ -127,8 +137,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = Path(args_list[0])
         if len(args_list) > 1 or not target.is_file():
             print(
-                f"clearsight: {args_list[0]!r} is neither a command (run, explain, gui, history) "
-                "nor a file to open; see clearsight --help",
+                f"clearsight: {args_list[0]!r} is neither a command (run, explain, summarize, "
+                "gui, history) nor a file to open; see clearsight --help",
                 file=sys.stderr,
             )
             return EXIT_USAGE
@@ -154,6 +164,17 @@ def main(argv: Sequence[str] | None = None) -> int:
                 limit=args.limit,
                 language=_language(args.lang, system_language()),
             )
+        if args.command == "summarize":
+            from clearsight.overview.command import run_summarize
+
+            with _quit_signals_interrupt():
+                return run_summarize(
+                    args.reports,
+                    language=args.lang,
+                    csv_path=args.csv,
+                    html_path=args.html,
+                    json_path=args.json,
+                )
         return _gui(
             path=None, profile=getattr(args, "profile", None), run_now=getattr(args, "run", False)
         )

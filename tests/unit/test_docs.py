@@ -155,7 +155,7 @@ def _commands() -> dict[str, list[str]]:
 
 def test_design_documents_every_command_and_option() -> None:
     commands = _commands()
-    assert set(commands) == {"run", "explain", "gui", "history"}
+    assert set(commands) == {"run", "explain", "summarize", "gui", "history"}
     assert "`clearsight --version`" in DESIGN
     for command, options in commands.items():
         assert f"`clearsight {command}" in DESIGN, command

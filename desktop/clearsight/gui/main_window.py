@@ -169,6 +169,9 @@ class MainWindow(QMainWindow):
         self.open_profile_action.triggered.connect(self._on_open_profile_action_triggered)
         self.default_profile_action = QAction(self)
         self.default_profile_action.triggered.connect(self._on_default_profile_action_triggered)
+        self.overview_action = QAction(self)  # IT's overview of several reports
+        self.overview_action.triggered.connect(self.show_overview)
+        self.overview_window: Any = None
         self.save_action = QAction(self)
         self.save_action.setShortcut(QKeySequence.StandardKey.Save)
         self.save_action.triggered.connect(self.save_report)
@@ -180,6 +183,7 @@ class MainWindow(QMainWindow):
         self.quit_action.triggered.connect(self.close)
         for action in (
             self.open_report_action,
+            self.overview_action,
             self.open_profile_action,
             self.default_profile_action,
         ):
@@ -231,6 +235,9 @@ class MainWindow(QMainWindow):
         self.language_menu.setTitle(t.ui("language_label"))
         self.help_menu.setTitle(t.ui("menu_help"))
         self.open_report_action.setText(t.ui("action_open_report"))
+        self.overview_action.setText(t.ui("overview_action"))
+        if self.overview_window is not None:
+            self.overview_window.set_language(t.language)
         self.open_profile_action.setText(t.ui("action_open_profile"))
         self.default_profile_action.setText(t.ui("action_default_profile"))
         self.save_action.setText(t.ui("button_save"))
@@ -678,6 +685,26 @@ class MainWindow(QMainWindow):
         if chosen:
             self.settings.open_folder = Path(chosen).parent
             self.open_report(Path(chosen))
+
+    def show_overview(self) -> Any:
+        """IT's overview of several reports, in a window of its own (one per main window)."""
+        from clearsight.gui.overview_window import OverviewWindow
+
+        if self.overview_window is None:
+            folder = self.settings.open_folder or self.settings.report_folder
+            self.overview_window = OverviewWindow(
+                self.texts.language, self._open_from_overview, folder=folder, parent=self
+            )
+            self.overview_window.setWindowFlag(Qt.WindowType.Window, True)
+        self.overview_window.show()
+        self.overview_window.raise_()
+        self.overview_window.activateWindow()
+        return self.overview_window
+
+    def _open_from_overview(self, path: Path) -> None:
+        self.open_path(path)
+        self.raise_()
+        self.activateWindow()
 
     def show_state(self, state: ReportState) -> None:
         self.state = state
