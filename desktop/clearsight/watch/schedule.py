@@ -8,6 +8,7 @@ would miss. The controller asks these every few seconds.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 # The choices offered: every 15 minutes, every hour, every 4 hours.
@@ -76,12 +77,21 @@ class Debounce:
         self.first = self.last = None
 
 
+def clock_text(moment: float, now: float) -> str:
+    """A time to show: "14:05" today, "2026-12-05 14:05" on another day (local time)."""
+    local, today = time.localtime(moment), time.localtime(now)
+    if local[:3] == today[:3]:
+        return time.strftime("%H:%M", local)
+    return time.strftime("%Y-%m-%d %H:%M", local)
+
+
 __all__ = [
     "DEFAULT_INTERVAL_MIN",
     "INTERVALS_MIN",
     "MAX_WAIT_S",
     "QUIET_S",
     "Debounce",
+    "clock_text",
     "interval_min",
     "next_check_at",
 ]

@@ -247,29 +247,29 @@ class FakeWinreg:
         self.keys: dict[str, dict[str, tuple[Any, int]]] = {}
         self.calls: list[tuple[Any, ...]] = []
 
-    def CreateKeyEx(self, root: int, path: str, reserved: int, access: int) -> FakeKey:  # noqa: N802
+    def CreateKeyEx(self, root: int, path: str, reserved: int, access: int) -> FakeKey:
         assert root == self.HKEY_CURRENT_USER and reserved == 0
         self.calls.append(("create", path, access))
         self.keys.setdefault(path, {})
         return FakeKey(self, path, access)
 
-    def OpenKey(self, root: int, path: str, reserved: int, access: int) -> FakeKey:  # noqa: N802
+    def OpenKey(self, root: int, path: str, reserved: int, access: int) -> FakeKey:
         assert root == self.HKEY_CURRENT_USER and reserved == 0
         self.calls.append(("open", path, access))
         if path not in self.keys:
             raise FileNotFoundError(2, "The system cannot find the file specified")
         return FakeKey(self, path, access)
 
-    def SetValueEx(self, key: FakeKey, name: str, reserved: int, kind: int, value: Any) -> None:  # noqa: N802
+    def SetValueEx(self, key: FakeKey, name: str, reserved: int, kind: int, value: Any) -> None:
         assert key.access & self.KEY_SET_VALUE and reserved == 0
         self.keys[key.path][name] = (value, kind)
 
-    def QueryValueEx(self, key: FakeKey, name: str) -> tuple[Any, int]:  # noqa: N802
+    def QueryValueEx(self, key: FakeKey, name: str) -> tuple[Any, int]:
         if name not in self.keys[key.path]:
             raise FileNotFoundError(2, "The system cannot find the file specified")
         return self.keys[key.path][name]
 
-    def DeleteValue(self, key: FakeKey, name: str) -> None:  # noqa: N802
+    def DeleteValue(self, key: FakeKey, name: str) -> None:
         assert key.access & self.KEY_SET_VALUE
         if name not in self.keys[key.path]:
             raise FileNotFoundError(2, "The system cannot find the file specified")
