@@ -288,12 +288,12 @@ class WatchController(QObject):
         if compared:
             self._last_changes = tuple(change_lines(changes, service_names(state.report), texts))
         check = WatchCheck(trigger, changes, compared, notice if self.active else None)
-        if notice is not None and self.active:
-            self.notified.emit(notice)
-            if self.presenter is not None:
-                self.presenter.notify(notice)
-        self.checked.emit(check)
         self._publish()
+        if check.notice is not None:
+            if self.presenter is not None:
+                self.presenter.notify(check.notice)
+            self.notified.emit(check.notice)
+        self.checked.emit(check)
         if self._waiting and self.active:
             QTimer.singleShot(0, self.tick)
 
