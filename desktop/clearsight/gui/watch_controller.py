@@ -65,6 +65,7 @@ class WatchStatus:
     next_check: float | None
     last_changes: tuple[str, ...] | None  # None: nothing compared yet
     problem: str | None
+    now: float  # when this status was taken (the controller's clock)
 
 
 @dataclass(frozen=True)
@@ -321,6 +322,7 @@ class WatchController(QObject):
             next_check=next_at,
             last_changes=self._last_changes,
             problem=self._problem,
+            now=now,
         )
 
     def _publish(self) -> None:

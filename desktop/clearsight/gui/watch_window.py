@@ -6,7 +6,6 @@ watching. A change is shown here and the window asks for attention.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,7 +41,7 @@ class StatusTexts:
 
 def describe(status: WatchStatus, texts: Catalog, now: float | None = None) -> StatusTexts:
     """The lines that tell where watching stands (the small window and the tray's tooltip)."""
-    now = time.time() if now is None else now
+    now = status.now if now is None else now
     if status.last_check is None:
         last = texts.ui("watch_last_check_none")
     else:
@@ -107,7 +106,6 @@ class WatchWindow(QWidget):
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             layout.addWidget(label)
         self.no_tray.setTextFormat(Qt.TextFormat.PlainText)
-        layout.addStretch(1)
         buttons = QHBoxLayout()
         self.check_button = QPushButton(self)
         self.check_button.setDefault(True)
@@ -121,8 +119,8 @@ class WatchWindow(QWidget):
         buttons.addStretch(1)
         buttons.addWidget(self.stop_button)
         layout.addLayout(buttons)
-        self.resize(460, 260)
         self.set_texts(self.texts)
+        self.resize(460, self.sizeHint().height())
 
     # the presenter's side ------------------------------------------------------------
     def set_texts(self, texts: Catalog) -> None:
