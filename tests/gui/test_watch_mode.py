@@ -4,7 +4,7 @@ starts, that two never run at once, and when a notification is given."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +80,9 @@ def clock() -> Clock:
 @pytest.fixture
 def watching(
     make_window: Any, network: Network, clock: Clock, qtbot: Any
-) -> Callable[..., WatchController]:
+) -> Iterator[Callable[..., WatchController]]:
+    made: list[WatchController] = []
+
     def make(*, tray: bool = False, language: str = "en") -> WatchController:
         window = make_window(network.engine)
         window.settings.watch_interval_min = 15
@@ -95,9 +97,12 @@ def watching(
             tick_ms=3_600_000,  # the test ticks by hand
             first_check_delay_s=0.0,
         )
+        made.append(controller)
         return controller
 
-    return make
+    yield make
+    for controller in made:  # the app quits on its last window again, as other tests expect
+        controller.stop()
 
 
 def wait_checked(qtbot: Any, controller: WatchController, count: int) -> list[Any]:

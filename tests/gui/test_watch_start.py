@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from clearsight.gui import app as app_module
+from clearsight.gui import watch_controller
 from clearsight.gui.main_window import MainWindow
 from clearsight.gui.watch_controller import WatchController
 from clearsight.gui.watch_window import WatchWindow
@@ -35,10 +36,19 @@ def test_gui_watch_starts_watching_without_the_window(
         monkeypatch.setenv(name, str(own_settings / name.lower()))
     seen: dict[str, Any] = {}
 
+    made: list[WatchController] = []
+
+    def install(window: MainWindow) -> WatchController:
+        made.append(real_install(window))
+        return made[-1]
+
+    real_install = watch_controller.install_watch
+    monkeypatch.setattr(watch_controller, "install_watch", install)
+
     def fake_exec(_app: Any = None) -> int:
-        window = next(w for w in QApplication.topLevelWidgets() if isinstance(w, MainWindow))
-        controller = window.findChild(WatchController)
-        qtbot.waitUntil(lambda: controller is not None and controller.active, timeout=5000)
+        controller = made[-1]
+        window = controller.window
+        qtbot.waitUntil(lambda: controller.active, timeout=5000)
         started = controller.check_now()  # the first check is a few seconds away: now
         seen.update(
             window_visible=window.isVisible(),
