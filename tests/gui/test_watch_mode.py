@@ -377,3 +377,17 @@ def test_the_small_window_in_chinese(watching: Any, network: Network, qtbot: Any
     assert window.last_label.text() == "上次检查：还没有"
     texts = catalog("zh_CN")
     assert texts.ui("watch_no_tray") == window.no_tray.text()
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"), [(None, 60), ("15", 15), ("240", 240), ("7", 60), ("x", 60)]
+)
+def test_watch_settings_are_remembered_and_checked(
+    settings: Any, stored: str | None, expected: int
+) -> None:
+    assert not settings.watch_enabled  # off by default
+    settings.watch_enabled = True
+    assert settings.watch_enabled
+    if stored is not None:
+        settings.store.setValue("watch/interval_min", stored)
+    assert settings.watch_interval_min == expected
