@@ -95,6 +95,7 @@ def _parser() -> argparse.ArgumentParser:
     gui = commands.add_parser("gui", help="open the desktop app")
     gui.add_argument("--profile", type=Path)
     gui.add_argument("--run", action="store_true", help="start the checks at once")
+    gui.add_argument("--watch", action="store_true", help="start in the tray, checking again")
     return parser
 
 
@@ -176,7 +177,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                     json_path=args.json,
                 )
         return _gui(
-            path=None, profile=getattr(args, "profile", None), run_now=getattr(args, "run", False)
+            path=None,
+            profile=getattr(args, "profile", None),
+            run_now=getattr(args, "run", False),
+            watch=getattr(args, "watch", False),
         )
     except (KeyboardInterrupt, Stopped):
         print("\nStopped.", file=sys.stderr)
@@ -390,7 +394,7 @@ def _no_screen() -> bool:
     return not any(os.environ.get(name) for name in names)
 
 
-def _gui(path: Path | None, profile: Path | None, run_now: bool) -> int:
+def _gui(path: Path | None, profile: Path | None, run_now: bool, watch: bool = False) -> int:
     if _no_screen():
         print(
             "There is no screen to show the app on (no DISPLAY or WAYLAND_DISPLAY). "
@@ -407,7 +411,7 @@ def _gui(path: Path | None, profile: Path | None, run_now: bool) -> int:
             file=sys.stderr,
         )
         return EXIT_NOT_ANSWERED
-    return int(run_app(path=path, profile=profile, run_now=run_now))
+    return int(run_app(path=path, profile=profile, run_now=run_now, watch=watch))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Starting the desktop app: ``clearsight``, ``clearsight PATH``, ``clearsight gui [--profile
-FILE] [--run]`` (docs/design.md, "Command line").
+FILE] [--run] [--watch]`` (docs/design.md, "Command line"; ``--watch``: watch mode, in the
+tray without the window).
 
 The window is shown first; the profile, a file to open and the engine are loaded after it
 is on screen (the engine's imports are the heaviest part of the app), so the window
@@ -122,7 +123,12 @@ def warm_up_imports() -> None:
 
 
 def start_window(
-    window: MainWindow, *, path: Path | None, profile: Path | None, run_now: bool
+    window: MainWindow,
+    *,
+    path: Path | None,
+    profile: Path | None,
+    run_now: bool,
+    notice: bool = True,
 ) -> None:
     """What happens once the window is on screen: the profile, a file to open, the first
     start notice, and the run asked for on the command line."""
@@ -138,7 +144,7 @@ def start_window(
         return
     if run_now:
         window.start_checks(consented=True)
-    elif window.first_start_notice_needed():
+    elif notice and window.first_start_notice_needed():
         window.show_first_start_notice()
 
 
@@ -153,16 +159,33 @@ def _quiet_load(window: MainWindow, path: Path) -> bool:
     return window.load_profile(path)
 
 
-def run_app(path: Path | None = None, profile: Path | None = None, run_now: bool = False) -> int:
-    """Open the window; return the exit status when it closes."""
+def run_app(
+    path: Path | None = None,
+    profile: Path | None = None,
+    run_now: bool = False,
+    watch: bool = False,
+) -> int:
+    """Open the window (``watch``: only the tray icon of watch mode); return the exit status
+    when the app ends."""
+    from clearsight.gui.watch_controller import install_watch
+
     app = create_application()
     window = MainWindow(AppSettings())
     FileOpenHandler(app, window)
+    watcher = install_watch(window)
     probe = os.environ.get(STARTUP_PROBE_ENV)
     if probe:
         _FirstPaintProbe(window, Path(probe))
-    window.show()
-    QTimer.singleShot(0, lambda: start_window(window, path=path, profile=profile, run_now=run_now))
+    if not watch:
+        window.show()
+    QTimer.singleShot(
+        0,
+        lambda: start_window(
+            window, path=path, profile=profile, run_now=run_now and not watch, notice=not watch
+        ),
+    )
+    if watch or window.settings.watch_enabled:
+        QTimer.singleShot(0, watcher.start)
     QTimer.singleShot(300, warm_up_imports)
     status = app.exec()
     return int(status)

@@ -156,6 +156,25 @@ class AppSettings:
     def open_folder(self, value: Path) -> None:
         self.store.setValue("ui/open_folder", str(value))
 
+    # -- watch mode (GUI only: the tray icon re-checking on a schedule) --------------------
+    @property
+    def watch_enabled(self) -> bool:
+        return _as_bool(self.store.value("watch/enabled"), False)
+
+    @watch_enabled.setter
+    def watch_enabled(self, value: bool) -> None:
+        self.store.setValue("watch/enabled", value)
+
+    @property
+    def watch_interval_min(self) -> int:
+        from clearsight.watch.schedule import interval_min
+
+        return interval_min(self.store.value("watch/interval_min"))
+
+    @watch_interval_min.setter
+    def watch_interval_min(self, value: int) -> None:
+        self.store.setValue("watch/interval_min", int(value))
+
     # -- window -------------------------------------------------------------------------
     @property
     def geometry(self) -> QByteArray | None:
