@@ -53,6 +53,7 @@ from clearsight.gui.view_model import (
 from clearsight.gui.widgets import OverviewCard
 
 if TYPE_CHECKING:
+    from clearsight.presentation.answer import Answer
     from clearsight.profile.model import Profile
 
 REPORT_SUFFIXES = (".clearsight-report", ".json", ".html", ".htm")
@@ -874,7 +875,9 @@ class MainWindow(QMainWindow):
         profile_name = self._profile_name()
         if self.progress is not None:
             report = self.state.report if self.state is not None else None
-            return build_view(t, report, self.progress, profile_name=profile_name)
+            return build_view(
+                t, report, self.progress, profile_name=profile_name, answer=self._answer()
+            )
         if self.state is None:
             deadline = self.profile.settings.deadline_s if self.profile else None
             profile = self.effective_profile() if self.profile else None
@@ -882,10 +885,25 @@ class MainWindow(QMainWindow):
                 deadline = profile.settings.deadline_s
             return idle_view(t, profile_name=profile_name, deadline_s=deadline)
         opened = str(self.state.opened_from) if self.state.opened_from else None
-        view = build_view(t, self.state.report, None, opened_from=opened, profile_name=profile_name)
+        view = build_view(
+            t,
+            self.state.report,
+            None,
+            opened_from=opened,
+            profile_name=profile_name,
+            answer=self._answer(),
+        )
         if self._busy_services:
             view = _mark_busy(view, self._busy_services, t)
         return view
+
+    def _answer(self) -> Answer | None:
+        """The state's answer, composed off the GUI thread, when it is in the window's
+        language (else the view composes one)."""
+        state = self.state
+        if state is None or state.answer is None or state.language != self.texts.language:
+            return None
+        return state.answer
 
     def _render(self) -> None:
         self._render_timer.stop()

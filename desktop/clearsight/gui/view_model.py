@@ -141,11 +141,15 @@ def build_view(
     *,
     opened_from: str | None = None,
     profile_name: str = "",
+    answer: Answer | None = None,
 ) -> View:
     """The whole view: ``progress`` while a run goes on (None once it has ended or for an
-    opened report), ``report`` the latest diagnosis (None before the first)."""
+    opened report), ``report`` the latest diagnosis (None before the first). ``answer``:
+    the report's answer in ``texts``'s language, when it was composed already (off the
+    GUI thread)."""
     running = progress is not None
-    answer = compose(report, texts) if report else None
+    if answer is None and report:
+        answer = compose(report, texts)
     services = {s.id: s for s in answer.services} if answer else {}
     findings = list(answer.findings) if answer else []
     status = answer.status if answer else ""
