@@ -33,7 +33,10 @@ class ServiceVerdict:
     def params(self) -> dict[str, Any]:
         host = self.evidence.get("host") or ""
         seconds = round(self.elapsed_ms / 1000.0, 1) if self.elapsed_ms else None
-        return {"service": self.name, "host": host, "seconds": seconds}
+        params = {"service": self.name, "host": host, "seconds": seconds}
+        if self.evidence.get("redirected_to"):  # a later hop of a redirect decided
+            params["redirected_to"] = self.evidence["redirected_to"]
+        return params
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from clearsight.diagnosis import addresses as addr
 from clearsight.diagnosis.dns_rules import CERT_PROBLEMS, DnsJudgement, judge_dns
 from clearsight.diagnosis.evidence import Evidence
 from clearsight.diagnosis.model import LayerResult, ServiceVerdict
+from clearsight.diagnosis.redirect_rules import judge_way, redirect_params
 from clearsight.probes import failures
 from clearsight.probes.records import HttpFetch, PlannedService, TlsHandshake
 from clearsight.probes.urls import endpoint
@@ -533,7 +534,11 @@ def _fill_layers_on(
 def judge_service(
     ev: Evidence, service: PlannedService, ctx: Context
 ) -> tuple[ServiceVerdict, UrlResult]:
-    results = [judge_url(ev, service, url, ctx) for url in service.urls]
+    # Each URL by the whole way its redirects lead (redirect_rules.py).
+    results = [
+        judge_way(ev, url, lambda u: judge_url(ev, service, u, ctx), VERDICT_RANK)
+        for url in service.urls
+    ]
     worst = max(results, key=lambda r: VERDICT_RANK.get(r.verdict, 2))
     if service.id in ev.unfinished_services and worst.verdict in ("reachable", "inconclusive"):
         unmeasured = [r for r in results if r.reason in ("not_measured", "not_finished")]
@@ -552,7 +557,8 @@ def judge_service(
             "host": worst.evidence.get("host"),
             "reason": worst.reason,
             "urls": [r.evidence | {"verdict": r.verdict, "reason": r.reason} for r in results],
-        },
+        }
+        | redirect_params(worst),
         reason=worst.reason,
         elapsed_ms=worst.elapsed_ms,
     )
