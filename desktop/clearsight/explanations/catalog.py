@@ -314,18 +314,17 @@ class Catalog:
         An unclear result says why when its ``reason`` has a text of its own
         (``[unclear.<reason>]``: offline, the network changed, the clock is wrong, ...)."""
         texts = self._texts("verdict", code, params)
+        if code == "inconclusive" and reason:
+            explanation, advice = (self.raw("unclear", reason, part) for part in UNCLEAR_PARTS)
+            if explanation is not None and advice is not None:
+                texts = Texts(
+                    title=texts.title,
+                    explanation=self.render(explanation, params),
+                    advice=self.render(advice, params),
+                )
         if params.get("redirected_to"):
             texts = self._redirected(code, params, texts)
-        if code != "inconclusive" or not reason:
-            return texts
-        explanation, advice = (self.raw("unclear", reason, part) for part in UNCLEAR_PARTS)
-        if explanation is None or advice is None:
-            return texts
-        return Texts(
-            title=texts.title,
-            explanation=self.render(explanation, params),
-            advice=self.render(advice, params),
-        )
+        return texts
 
     def _redirected(self, code: str, params: Mapping[str, object], texts: Texts) -> Texts:
         """A later hop of a redirect decided: the explanation first says where the service
