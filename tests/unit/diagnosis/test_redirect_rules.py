@@ -316,3 +316,21 @@ def test_where_a_browser_goes_next(
     url: str, status: int, final_url: str | None, expected: str | None
 ) -> None:
     assert redirect_target(url, status, final_url) == expected
+
+
+def test_injection_on_the_way_names_the_service_that_leads_there() -> None:
+    s = baseline()
+    s.service("twitter", START, name="Twitter")
+    s.injection("twitter.test")
+    redirecting(s, START, TARGET)
+    s.dns("x.test", [LIAR]).doh("x.test", [GENUINE_X]).injection("x.test", [LIAR])
+    s.tcp(LIAR, 443, "timeout").reference_probe(TARGET, GENUINE_X)
+    diagnosis = diagnose(s.build())
+    twitter = diagnosis.service("twitter")
+    assert twitter is not None and (twitter.verdict, twitter.reason) == (
+        "dns_tampered",
+        "injected_on_path",
+    )
+    finding = diagnosis.finding("dns_injection_on_path")
+    assert finding is not None and finding.subjects == ("twitter",)
+    assert finding.params["names"] == ["x.test"]
