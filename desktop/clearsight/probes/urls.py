@@ -47,10 +47,9 @@ def redirect_target(url: str, status: int | None, final_url: str | None) -> str 
     here, there = endpoint(url), endpoint(final_url)
     if there.scheme not in ("http", "https") or not there.host or there == here:
         return None
+    # As written (a fragment is never sent; a redacted report's tokens hold a "#").
     try:
         literal = ipaddress.ip_address(there.host)
     except ValueError:
-        return urlsplit(final_url)._replace(fragment="").geturl()
-    if not literal.is_global:
-        return None
-    return urlsplit(final_url)._replace(fragment="").geturl()
+        return final_url
+    return final_url if literal.is_global else None

@@ -300,7 +300,7 @@ def test_the_explanation_names_both(language: str, code: str, expected: str) -> 
         (START, 302, TARGET, TARGET),
         (START, 301, "http://twitter.test/", "http://twitter.test/"),  # another scheme
         (START, 302, "https://twitter.test:8443/", "https://twitter.test:8443/"),
-        (START, 302, "https://x.test/#top", "https://x.test/"),
+        (START, 302, "https://x.test/#top", "https://x.test/#top"),
         (START, 200, TARGET, None),
         (START, 304, TARGET, None),
         (START, 302, START, None),  # the same origin: followed inside the request
