@@ -16,6 +16,8 @@ Cases and targets:
   30 healthy services, timeout_s = 4                          run <= 1.0 s, process <= 1.5 s
   the same, 200 ms added round-trip time at the censor         run <= 1.5 s
   the same 30 services blackholed (packets dropped), 4 s       run <= 1.25 x 4 = 5.0 s
+  30 healthy, 8 of them redirecting to a host of their own     run <= 1.0 s, process <= 1.5 s
+  the same, 200 ms added round-trip time                       run <= 1.5 s + 5 round trips
   the default profile's own services on a simulated Great      run <= 1.3 x 5 = 6.5 s,
   Firewall (tests/lab/great_firewall.py: on-path DNS           every verdict right
   injection, SNI resets, blackholed addresses, dropped DoH),
@@ -23,7 +25,8 @@ Cases and targets:
   peak RSS of clearsight run                                   <= 80 MB
 
 Needs root (network namespaces).
-Usage: .venv/bin/python benchmarks/core_benchmarks.py [-n 5] [--case healthy|delay|blackholed|gfw]
+Usage: .venv/bin/python benchmarks/core_benchmarks.py [-n 5]
+       [--case healthy|delay|blackholed|redirects|redirects-delay|gfw]
 """
 
 from __future__ import annotations
@@ -175,6 +178,29 @@ def healthy_cases(runs: int, wanted: set[str]) -> list[dict[str, Any]]:
     return results
 
 
+def redirect_cases(runs: int, wanted: set[str]) -> list[dict[str, Any]]:
+    """The healthy case, but every third foreign service's page redirects to a host of its
+    own (twitter.com to x.com): what following a redirect chain costs."""
+    results = []
+    with Lab(prefix="benchredir") as lab:
+        sites = []
+        for i in range(SERVICES):
+            name = f"svc{i:02d}.bench-lab.test"
+            if i >= DOMESTIC and i % 3 == 0:
+                target = lab.add_site(f"next{i:02d}.bench-lab.test")
+                sites.append(lab.add_site(name, redirect=target.url))
+            else:
+                sites.append(lab.add_site(name))
+        profile = default_shaped_profile(lab, sites, HEALTHY_TIMEOUT_S)
+        if "redirects" in wanted:
+            results.append(measure(lab, profile, runs, REDIRECTS_CASE))
+        if "redirects-delay" in wanted:
+            lab.censor.delay(200)
+            results.append(measure(lab, profile, runs, REDIRECTS_DELAY_CASE))
+            lab.censor.delay(0)
+    return results
+
+
 def gfw_case(runs: int) -> dict[str, Any]:
     with Lab(prefix="benchgfw") as lab:
         gfw = great_firewall.build(lab, timeout_s=GFW_TIMEOUT_S)
@@ -187,9 +213,15 @@ def gfw_case(runs: int) -> dict[str, Any]:
         )
 
 
+REDIRECTS_CASE = "30 healthy, 8 redirect to another host"
+REDIRECTS_DELAY_CASE = "the same, +200 ms RTT"
 TARGETS: dict[str, tuple[float, float | None]] = {  # case: (run, process)
     "30 healthy services": (1.0, 1.5),
+    REDIRECTS_CASE: (1.0, 1.5),
     "30 healthy, +200 ms RTT": (1.5, None),
+    # A new host costs what a browser pays too: a lookup, the connect (with the control
+    # handshake first), the handshake with its name and the request, five round trips.
+    REDIRECTS_DELAY_CASE: (1.5 + 5 * 0.2, None),
     "30 blackholed, timeout_s=4": (1.25 * HEALTHY_TIMEOUT_S, None),
     "default profile, simulated GFW, timeout_s=5": (1.3 * GFW_TIMEOUT_S, None),
 }
@@ -201,14 +233,20 @@ def main() -> int:
     parser.add_argument(
         "--case",
         action="append",
-        choices=["healthy", "delay", "blackholed", "gfw"],
+        choices=["healthy", "delay", "blackholed", "redirects", "redirects-delay", "gfw"],
         help="run only these cases (repeatable; default: all)",
     )
     args = parser.parse_args()
-    wanted = set(args.case or ["healthy", "delay", "blackholed", "gfw"])
+    wanted = set(
+        args.case or ["healthy", "delay", "blackholed", "redirects", "redirects-delay", "gfw"]
+    )
     print(f"machine: {machine()}")
     print(f"method: median of {args.runs} warm runs after one warm-up; see the module doc")
-    results = healthy_cases(args.runs, wanted) if wanted - {"gfw"} else []
+    results = (
+        healthy_cases(args.runs, wanted) if wanted & {"healthy", "delay", "blackholed"} else []
+    )
+    if wanted & {"redirects", "redirects-delay"}:
+        results += redirect_cases(args.runs, wanted)
     if "gfw" in wanted:
         results.append(gfw_case(args.runs))
     print("\n| case | run (median, min–max) | process | peak RSS | target |")

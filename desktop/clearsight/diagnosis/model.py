@@ -140,6 +140,17 @@ class DnsEvidence:
 
 
 @dataclass(frozen=True)
+class HopEvidence:
+    """One URL on the way a profile URL's redirects lead (diagnosis/redirect_rules.py)."""
+
+    hop: int  # 0: the profile's own URL
+    url: str
+    host: str
+    verdict: Verdict
+    reason: str | None
+
+
+@dataclass(frozen=True)
 class UrlEvidence:
     url: str
     host: str
@@ -149,6 +160,17 @@ class UrlEvidence:
     reference_addresses: tuple[AddressEvidence, ...] | None
     verdict: Verdict
     reason: str | None
+    # Only where the URL's redirects led to another host (None: no way was followed).
+    # ``url`` and ``host`` above are then the deciding hop's. The way's hops in order,
+    # the redirects it took in all, and why it ended short (too many redirects, a loop).
+    way: tuple[HopEvidence, ...] | None = None
+    redirects: int | None = None
+    way_end: str | None = None
+    # Only where a later hop than the first decided: its host, the first hop's host, and
+    # its place on the way.
+    redirected_to: str | None = None
+    redirected_from: str | None = None
+    decided_by_hop: int | None = None
 
 
 @dataclass(frozen=True)
@@ -156,6 +178,8 @@ class ServiceEvidence:
     host: str | None  # the deciding URL's host
     reason: str | None  # why that URL got its verdict, as judged
     urls: tuple[UrlEvidence, ...]
+    # The deciding URL's redirected_to: a later hop of its way decided (None: none did).
+    redirected_to: str | None = None
 
 
 # ---------------------------------------------------------------------------- result
@@ -178,7 +202,14 @@ class ServiceVerdict:
     def params(self) -> dict[str, str | float | None]:
         host = self.evidence.host or ""
         seconds = round(self.elapsed_ms / 1000.0, 1) if self.elapsed_ms else None
-        return {"service": self.name, "host": host, "seconds": seconds}
+        params: dict[str, str | float | None] = {
+            "service": self.name,
+            "host": host,
+            "seconds": seconds,
+        }
+        if self.evidence.redirected_to:  # a later hop of a redirect decided
+            params["redirected_to"] = self.evidence.redirected_to
+        return params
 
 
 @dataclass(frozen=True)

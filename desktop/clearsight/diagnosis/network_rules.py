@@ -121,7 +121,15 @@ def _dns_findings(
         if injected or raced:
             names = sorted({q.name for q in injected} | {v.evidence.host or "" for v in raced})
             probe = injected[0].server if injected else _queried_server(ev, raced[0])
-            subjects = dict.fromkeys([*_services_for_hosts(ev, names), *(v.id for v in raced)])
+            # A service is subject by its own hosts, or by the host its redirects led to.
+            led_there = [
+                v.id
+                for v in verdicts
+                if v.verdict == "dns_tampered" and v.evidence.redirected_to in names
+            ]
+            subjects = dict.fromkeys(
+                [*_services_for_hosts(ev, names), *led_there, *(v.id for v in raced)]
+            )
             out.append(
                 Finding(
                     "dns_injection_on_path",

@@ -23,6 +23,7 @@ from clearsight.diagnosis.model import (
     TlsEvidence,
     UrlEvidence,
 )
+from clearsight.diagnosis.redirect_rules import judge_way
 from clearsight.diagnosis.vocabulary import Layer, LayerStatus, Verdict
 from clearsight.probes import failures
 from clearsight.probes.records import HttpFetch, PlannedService, TlsHandshake
@@ -605,7 +606,11 @@ def _fill_layers_on(
 def judge_service(
     ev: Evidence, service: PlannedService, ctx: Context
 ) -> tuple[ServiceVerdict, UrlJudgement]:
-    results = [judge_url(ev, service, url, ctx) for url in service.urls]
+    # Each URL by the whole way its redirects lead (redirect_rules.py).
+    results = [
+        judge_way(ev, url, lambda u: judge_url(ev, service, u, ctx), VERDICT_RANK)
+        for url in service.urls
+    ]
     worst = max(results, key=lambda r: VERDICT_RANK[r.verdict])
     if service.id in ev.unfinished_services and worst.verdict in ("reachable", "inconclusive"):
         unmeasured = [r for r in results if r.reason in ("not_measured", "not_finished")]
@@ -624,6 +629,8 @@ def judge_service(
             host=worst.host,
             reason=worst.reason,
             urls=tuple(r.evidence for r in results),
+            # A later hop of the deciding way decided: the explanation names its host.
+            redirected_to=worst.evidence.redirected_to,
         ),
         reason=worst.reason,
         elapsed_ms=worst.elapsed_ms,

@@ -153,7 +153,8 @@ FINDINGS: Final[dict[FindingCode, tuple[str, ...]]] = {
 }
 
 # Params every service verdict text may use.
-VERDICT_PARAMS: Final = ("service", "host", "seconds")
+# ``redirected_to``: only when a later hop of a redirect decided (its host).
+VERDICT_PARAMS: Final = ("service", "host", "seconds", "redirected_to")
 
 # Why one service's result is unclear (ServiceVerdict.reason), when the catalog has a text of
 # its own for it ([unclear.<reason>]); other reasons use the verdict's general text.

@@ -32,7 +32,7 @@ from clearsight.engine.pool import WorkerPool
 from clearsight.engine.proxy_flow import ProxyFlow
 from clearsight.engine.reference import DohReference
 from clearsight.engine.routes import EgressRoutes
-from clearsight.engine.service_flow import ServiceFlow
+from clearsight.engine.service_flow import MAX_CHAIN_REDIRECTS, ServiceFlow
 from clearsight.engine.shared import Shared
 from clearsight.engine.sink import ObservationSink
 from clearsight.engine.vpn_flow import VpnFlow
@@ -336,6 +336,7 @@ def _plan_record(shared: Shared) -> RunPlan:
         vpn_expected=p.vpn.expected,
         platform=platform.system(),
         vpn_endpoints=tuple(e.name for e in p.vpn.endpoints) if shared.vpn_checks else (),
+        redirect_limit=MAX_CHAIN_REDIRECTS,
     )
 
 

@@ -81,6 +81,12 @@ COUNTRY_PARAMS: Final = frozenset({"country", "expected_country"})
 #: Params holding a length of time, with the seconds in one unit of the param.
 DURATION_PARAMS: Final[Mapping[str, float]] = {"skew_hours": 3600.0}
 
+#: Verdicts said as "blocked" where a redirect leads to them (``[redirect] blocked``);
+#: the others (intercepted, slow, the site's own fault, unclear) are said by their own text.
+REDIRECT_BLOCKED: Final = frozenset(
+    {"dns_tampered", "dns_failed", "ip_blocked", "tls_blocked", "http_blocked"}
+)
+
 #: The parts of one verdict or finding text.
 TEXT_PARTS: Final[tuple[str, ...]] = ("title", "explanation", "advice")
 #: The parts of one summary status.
@@ -308,15 +314,30 @@ class Catalog:
         An unclear result says why when its ``reason`` has a text of its own
         (``[unclear.<reason>]``: offline, the network changed, the clock is wrong, ...)."""
         texts = self._texts("verdict", code, params)
-        if code != "inconclusive" or not reason:
+        if code == "inconclusive" and reason:
+            explanation, advice = (self.raw("unclear", reason, part) for part in UNCLEAR_PARTS)
+            if explanation is not None and advice is not None:
+                texts = Texts(
+                    title=texts.title,
+                    explanation=self.render(explanation, params),
+                    advice=self.render(advice, params),
+                )
+        if params.get("redirected_to"):
+            texts = self._redirected(code, params, texts)
+        return texts
+
+    def _redirected(self, code: str, params: Mapping[str, object], texts: Texts) -> Texts:
+        """A later hop of a redirect decided: the explanation first says where the service
+        sends you (``[redirect]``: "Twitter sends you on to x.com, which is blocked")."""
+        key = "blocked" if code in REDIRECT_BLOCKED else "other"
+        template = self.raw("redirect", key)
+        if template is None:
             return texts
-        explanation, advice = (self.raw("unclear", reason, part) for part in UNCLEAR_PARTS)
-        if explanation is None or advice is None:
-            return texts
+        joiner = "" if self._cjk_spacing else " "
         return Texts(
             title=texts.title,
-            explanation=self.render(explanation, params),
-            advice=self.render(advice, params),
+            explanation=self.render(template, params) + joiner + texts.explanation,
+            advice=texts.advice,
         )
 
     def finding(self, code: str, params: Mapping[str, object]) -> Texts:

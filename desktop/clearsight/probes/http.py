@@ -42,7 +42,7 @@ urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
 
 MAX_BODY_BYTES = 64 * 1024  # enough to see a freeze after ~16 KB
 MAX_PREFIX_CHARS = 2048
-MAX_REDIRECTS = 5
+MAX_REDIRECTS = 5  # on one origin; a whole chain: ``engine/service_flow.py``
 USER_AGENT = f"Mozilla/5.0 (compatible; Clearsight/{__version__}; +network-diagnostics)"
 SHOWN_HEADERS = ("server", "location", "content-type", "content-length", "date", "via")
 _TITLE = re.compile(rb"<title[^>]*>(.{0,300}?)</title", re.IGNORECASE | re.DOTALL)
@@ -327,9 +327,11 @@ def fetch(
     follow_redirects: bool = True,
     timeout_s: float | None = None,
     opened: socket.socket | None = None,
+    max_redirects: int = MAX_REDIRECTS,
 ) -> HttpFetch:
-    """GET ``url`` at ``address``. Same-host redirects are followed (pinned, bounded); a
-    redirect to another host is recorded, not followed (that would need a second lookup).
+    """GET ``url`` at ``address``. Same-origin redirects are followed (pinned, at most
+    ``max_redirects``); a redirect to another origin is recorded, not followed here: the
+    engine measures the new host like the first (``engine/service_flow.py``).
     ``opened``: a connection to ``address`` made for this request (the one the real-name
     handshake just verified); the first request goes out on it, later hops on new ones."""
     started_s = ctx.elapsed_s()
@@ -350,7 +352,7 @@ def fetch(
     )
     session, watch = _pinned_session(ctx, url, address, ssl_context, sni, deadline, opened)
     try:
-        for _hop in range(MAX_REDIRECTS + 1):
+        for _hop in range(max(0, max_redirects) + 1):
             ctx.check()
             hop_parts = urlsplit(current)
             headers = {
@@ -394,7 +396,7 @@ def fetch(
                     and (target_parts.scheme or scheme) == scheme
                     and (target_parts.port or port) == port
                 )
-                if same_origin and len(redirects) <= MAX_REDIRECTS:
+                if same_origin and len(redirects) <= max_redirects:
                     current = target
                     continue
                 if same_origin:

@@ -373,6 +373,9 @@ class RunPlan:
     vpn_expected: bool = False
     platform: str = ""
     vpn_endpoints: tuple[str, ...] = ()  # names of the VPN servers to probe, in order
+    # Redirects a URL's way may take in all, across hosts (each new host measured like
+    # the first); 0: only same-host redirects were followed (reports before chains).
+    redirect_limit: int = 0
 
 
 @dataclass(frozen=True)

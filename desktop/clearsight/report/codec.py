@@ -60,8 +60,21 @@ _OMITTED_WHEN_NONE: frozenset[tuple[type, str]] = frozenset(
         (AddressEvidence, "tls"),
         (AddressEvidence, "http"),
         (UrlEvidence, "reference_addresses"),
+        # A redirect's way (diagnosis/redirect_rules.py): only where one was followed.
+        (UrlEvidence, "way"),
+        (UrlEvidence, "redirects"),
+        (UrlEvidence, "way_end"),
+        (UrlEvidence, "redirected_to"),
+        (UrlEvidence, "redirected_from"),
+        (UrlEvidence, "decided_by_hop"),
+        (ServiceEvidence, "redirected_to"),
     }
 )
+# Fields left out when None only while another field of theirs is None too (a way that
+# arrived says ``"way_end": null`` beside its ``way``).
+_WRITTEN_WITH: Mapping[tuple[type, str], str] = {
+    (UrlEvidence, "way_end"): "way",
+}
 
 
 class CodecError(ValueError):
@@ -76,8 +89,11 @@ def data_json(value: object) -> JsonValue:
         out: JsonObject = {}
         for item in fields(value):
             inner = getattr(value, item.name)
-            if inner is None and (type(value), item.name) in _OMITTED_WHEN_NONE:
-                continue
+            key = (type(value), item.name)
+            if inner is None and key in _OMITTED_WHEN_NONE:
+                companion = _WRITTEN_WITH.get(key)
+                if companion is None or getattr(value, companion) is None:
+                    continue
             out[item.name] = data_json(inner)
         return out
     if isinstance(value, tuple | list):

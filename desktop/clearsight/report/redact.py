@@ -65,7 +65,9 @@ _EVIDENCE_KEYS: Mapping[str, frozenset[str]] = {
     "doh": frozenset({"resolver", "url", "name", "qtype", "addresses", "rcode"}),
     "tcp": frozenset({"address", "family"}),
     "tls": frozenset({"address", "server_name", "previous_real_name", "certificate"}),
-    "http": frozenset({"url", "host", "address", "via", "proxy"}),
+    # ``url`` as ``final_url``: a redirect's next hop is requested at the URL the answer
+    # named, which may carry personal values; both redacted alike, the way stays whole.
+    "http": frozenset({"host", "address", "via", "proxy"}),
     "captive": frozenset({"url", "addresses", "expect_body"}),
     "clock": frozenset({"url", "address"}),
     "exit": frozenset({"url", "address", "country", "via"}),
@@ -116,7 +118,7 @@ _EVIDENCE_KEYS: Mapping[str, frozenset[str]] = {
 }
 # URL fields whose host the diagnosis reads (a redirect to a local address is a block):
 # the host stays, the rest (a query string carrying ?ip=…&mac=…) is redacted.
-_URL_KEYS = frozenset({"final_url"})
+_URL_KEYS = frozenset({"final_url", "url"})
 
 
 @dataclass(frozen=True)

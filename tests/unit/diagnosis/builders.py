@@ -120,6 +120,7 @@ class Scenario:
     platform: str = "Linux"
     vpn_expected: bool = False
     endpoint_names: list[str] = field(default_factory=list)
+    redirect_limit: int = 10  # as the engine records it (0: a report from before chains)
 
     # ------------------------------------------------------------------ the plan
     def service(
@@ -156,6 +157,7 @@ class Scenario:
             platform=self.platform,
             vpn_expected=self.vpn_expected,
             vpn_endpoints=tuple(self.endpoint_names),
+            redirect_limit=self.redirect_limit,
         )
 
     def add(self, *records: Observation) -> Scenario:

@@ -46,7 +46,10 @@ from clearsight.report.codec import (
 )
 from clearsight.report.files import save_json
 
+from ..diagnosis.builders import baseline
 from ..diagnosis.test_diagnosis_verdicts import ROWS
+from ..diagnosis.test_redirect_rules import ROWS as REDIRECT_ROWS
+from ..diagnosis.test_redirect_rules import START as REDIRECT_START
 from ..diagnosis.test_vpn_rules import ROWS as VPN_ROWS
 from .conftest import OPTIONS
 from .scenarios import META, SCENARIOS
@@ -104,6 +107,77 @@ def test_the_report_json_is_what_the_codec_writes() -> None:
     assert set(service["layers"]) == set(vocabulary.LAYERS)
     assert service["reason"] == diagnosis.services[0].reason
     assert isinstance(service["evidence"]["urls"], list)
+
+
+def _redirect_run(name: str) -> tuple[Observation, ...]:
+    """One row of the redirect rules' table (a way a URL's redirects lead), as a run."""
+    row = REDIRECT_ROWS[name]
+    s = baseline()
+    s.redirect_limit = row.limit
+    s.service("twitter", REDIRECT_START, name="Twitter")
+    s.injection("twitter.test")
+    row.build(s)
+    if row.unfinished:
+        s.unfinished(["twitter"])
+    return s.build()
+
+
+@pytest.mark.parametrize("name", list(REDIRECT_ROWS))
+def test_a_redirect_s_way_opens_to_the_identical_typed_result(name: str, tmp_path: Path) -> None:
+    observations = _redirect_run(name)
+    diagnosis = diagnose(observations)
+    report = build_report(observations, META, redact=False, diagnosis=diagnosis)
+    data, reopened = _saved_and_opened(report, tmp_path)
+    assert diagnosis_from_report(data) == diagnosis
+    assert diagnose(reopened) == diagnosis
+
+
+def test_a_redirect_s_way_keeps_its_report_keys() -> None:
+    """The way's keys as the report has written them since the engine followed redirects:
+    on the URL that has a way, the hops, the redirects spent and how the way ended (null:
+    it arrived); where a later hop decided, its host, the first host and the hop's place;
+    the service's ``redirected_to`` beside its params'. None of them without a way."""
+    blocked = build_report(_redirect_run("target reset by its name"), META, redact=False)[
+        "services"
+    ]
+    service = next(s for s in blocked if s["id"] == "twitter")
+    url = service["evidence"]["urls"][0]
+    assert url["way"] == [
+        {
+            "hop": 0,
+            "url": "https://twitter.test/",
+            "host": "twitter.test",
+            "verdict": "reachable",
+            "reason": None,
+        },
+        {
+            "hop": 1,
+            "url": "https://x.test/",
+            "host": "x.test",
+            "verdict": "tls_blocked",
+            "reason": "name_connection_reset",
+        },
+    ]
+    assert (url["redirects"], url["way_end"]) == (1, None)
+    assert (url["redirected_to"], url["redirected_from"], url["decided_by_hop"]) == (
+        "x.test",
+        "twitter.test",
+        1,
+    )
+    assert service["evidence"]["redirected_to"] == "x.test"
+    assert service["params"]["redirected_to"] == "x.test"
+
+    arrived = build_report(_redirect_run("reachable target"), META, redact=False)["services"]
+    url = next(s for s in arrived if s["id"] == "twitter")["evidence"]["urls"][0]
+    assert "way_end" in url and url["way_end"] is None
+    assert not {"redirected_to", "redirected_from", "decided_by_hop"} & set(url)
+
+    plain = build_report(SCENARIOS["blocked"](), META, redact=False)["services"]
+    keys = {"way", "redirects", "way_end", "redirected_to", "redirected_from", "decided_by_hop"}
+    for service in plain:
+        assert "redirected_to" not in service["evidence"]
+        for url in service["evidence"]["urls"]:
+            assert not keys & set(url)
 
 
 def _report(build: Build = SCENARIOS["blocked"]) -> dict[str, Any]:
