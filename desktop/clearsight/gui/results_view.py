@@ -352,6 +352,9 @@ class ResultRow(QFrame):
 
 def _widest_badge(texts: Catalog, parent: QWidget) -> int:
     probe = Badge(parent)
+    # Hidden explicitly: a child is otherwise shown with its parent, and this one lived
+    # until the next event loop pass (a stray "No problems" badge in the list's corner).
+    probe.hide()
     words = [texts.verdict_badge(v) for v in VERDICTS]
     words += [texts.severity_label(s) for s in SEVERITIES]
     words += [texts.ui(k) for k in ("badge_checking", "badge_waiting", "badge_no_problems")]
