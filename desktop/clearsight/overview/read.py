@@ -20,9 +20,7 @@ Every problem is a :class:`~clearsight.report.build.ReportError` holding a
 from __future__ import annotations
 
 import json
-import os
 import re
-import stat
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,7 +30,7 @@ from typing import Any, Final
 from clearsight.explanations import LANGUAGES
 from clearsight.explanations.catalog import Phrase
 from clearsight.explanations.file_problems import file_problem as _p
-from clearsight.report.build import SCHEMA, ReportError
+from clearsight.report.build import SCHEMA, ReportError, read_report_bytes
 from clearsight.report.html import EMBED_TAG
 
 #: A report larger than this is listed, not read (the app's own reports of the default
@@ -84,27 +82,7 @@ def read_saved_report(path: Path) -> SavedReport:
 
 # ------------------------------------------------------------------------------ the file
 def _read_text(path: Path) -> str:
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        raise ReportError(path, _p("no_such_file")) from None
-    except ValueError:  # a NUL byte in the name
-        raise ReportError(path, _p("bad_file_name")) from None
-    except OSError as exc:
-        raise ReportError(path, _p("unreadable", detail=exc.strerror or str(exc))) from None
-    if stat.S_ISDIR(st.st_mode):
-        raise ReportError(path, _p("report_is_folder"))
-    if not stat.S_ISREG(st.st_mode):
-        raise ReportError(path, _p("not_regular"))
-    if st.st_size > MAX_OVERVIEW_BYTES:
-        raise ReportError(path, _too_large(st.st_size))
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_OVERVIEW_BYTES + 1)
-    except OSError as exc:
-        raise ReportError(path, _p("unreadable", detail=exc.strerror or str(exc))) from None
-    if len(raw) > MAX_OVERVIEW_BYTES:  # it grew after the check
-        raise ReportError(path, _too_large(len(raw)))
+    raw = read_report_bytes(path, MAX_OVERVIEW_BYTES, _too_large)
     if not raw.strip():
         raise ReportError(path, _p("overview_empty"))
     tokens = raw.count(b",") + raw.count(b":") + raw.count(b"[") + raw.count(b"{")

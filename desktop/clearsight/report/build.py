@@ -10,7 +10,7 @@ import os
 import platform
 import stat
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -356,8 +356,9 @@ def _names(value: object) -> dict[str, str]:
     return {k: v for k, v in value.items() if k in LANGUAGES and isinstance(v, str) and v}
 
 
-def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
-    """Read a saved report (JSON, or an HTML report with the JSON embedded)."""
+def read_report_bytes(path: Path, limit: int, too_large: Callable[[int], Phrase]) -> bytes:
+    """The bytes of a report file of at most *limit* bytes; ReportError says why not (no
+    such file, a folder, a pipe or device, unreadable, too large: ``too_large(size)``)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -371,15 +372,23 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
     if not stat.S_ISREG(st.st_mode):
         # a pipe or a device: reading it could block for ever or never end
         raise ReportError(path, _p("not_regular"))
-    if st.st_size > MAX_REPORT_BYTES:
-        raise ReportError(path, _p("report_too_large", size=f"{st.st_size:,}"))
+    if st.st_size > limit:
+        raise ReportError(path, too_large(st.st_size))
     try:
         with open(path, "rb") as handle:
-            raw = handle.read(MAX_REPORT_BYTES + 1)
+            raw = handle.read(limit + 1)
     except OSError as exc:
         raise ReportError(path, _p("unreadable", detail=exc.strerror or str(exc))) from None
-    if len(raw) > MAX_REPORT_BYTES:  # it grew after the check
-        raise ReportError(path, _p("report_too_large", size=f"{len(raw):,}"))
+    if len(raw) > limit:  # it grew after the check
+        raise ReportError(path, too_large(len(raw)))
+    return raw
+
+
+def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
+    """Read a saved report (JSON, or an HTML report with the JSON embedded)."""
+    raw = read_report_bytes(
+        path, MAX_REPORT_BYTES, lambda size: _p("report_too_large", size=f"{size:,}")
+    )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
