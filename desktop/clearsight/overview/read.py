@@ -30,8 +30,7 @@ from typing import Any, Final
 from clearsight.explanations import LANGUAGES
 from clearsight.explanations.catalog import Phrase
 from clearsight.explanations.file_problems import file_problem as _p
-from clearsight.report.build import SCHEMA, ReportError, read_report_bytes
-from clearsight.report.html import EMBED_TAG
+from clearsight.report.build import SCHEMA, ReportError, embedded_json, read_report_bytes
 
 #: A report larger than this is listed, not read (the app's own reports of the default
 #: profile are about 0.35 MB as JSON and 0.5 MB as HTML; 500 services fit in 4 MB).
@@ -93,25 +92,11 @@ def _read_text(path: Path) -> str:
     except UnicodeDecodeError:
         raise ReportError(path, _p("report_not_utf8")) from None
     del raw
-    return _embedded(text.removeprefix("\ufeff"), path)
+    return embedded_json(text, path)
 
 
 def _too_large(size: int) -> Phrase:
     return _p("overview_too_large", size=f"{size:,}", limit=f"{MAX_OVERVIEW_BYTES // 2**20}")
-
-
-def _embedded(text: str, path: Path) -> str:
-    """The JSON itself, or the JSON inside an HTML report (as load_report finds it)."""
-    if not text.lstrip().startswith("<"):
-        return text
-    start = text.find(EMBED_TAG)
-    if start < 0:
-        raise ReportError(path, _p("report_html_without_report"))
-    body_start = start + len(EMBED_TAG)
-    close = text.find("</script>", body_start)
-    if close < 0:
-        raise ReportError(path, _p("report_html_cut_short"))
-    return text[body_start:close]
 
 
 # ------------------------------------------------------------------------------ parsing

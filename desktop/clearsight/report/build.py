@@ -393,7 +393,7 @@ def load_report(path: Path) -> tuple[dict[str, Any], tuple[Observation, ...]]:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ReportError(path, _p("report_not_utf8")) from None
-    text = _embedded_json(text, path)
+    text = embedded_json(text, path)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError) as exc:
@@ -445,7 +445,7 @@ def _impossible(record: Observation) -> str | None:
     return None
 
 
-def _embedded_json(text: str, path: Path) -> str:
+def embedded_json(text: str, path: Path) -> str:
     """The JSON itself, or the JSON inside an HTML report's embedding ``<script>`` block.
 
     Every string of the HTML body is escaped, so the tag can only be the renderer's own.
