@@ -74,6 +74,40 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 # ----------------------------------------------------------------------------- fixtures
+BACKGROUND_GRACE_S = 20.0
+
+
+@pytest.fixture(autouse=True)
+def _background_work_done() -> Iterator[None]:
+    """A test ends only when the work it started off the GUI thread has ended.
+
+    Otherwise a window's last report build, or its history write (which finds the data
+    folder when it runs), goes on into the next test: into that test's data folder, and
+    beside the garbage collector freeing the finished test's windows.
+    """
+    yield
+    if "PySide6.QtWidgets" not in sys.modules:
+        return
+    import gc
+    import time
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from clearsight.gui.background import pending_operations
+
+    if QCoreApplication.instance() is None:
+        return
+    deadline = time.monotonic() + BACKGROUND_GRACE_S
+    while pending_operations() and time.monotonic() < deadline:
+        QCoreApplication.processEvents()
+        time.sleep(0.005)
+    left = pending_operations()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()  # the test's windows go now, while no other thread runs
+    if left:
+        pytest.fail(f"{left} background operation(s) still running {BACKGROUND_GRACE_S:.0f} s on")
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Any:
     """Settings in a file of this test's own; the first-start notice already agreed to."""

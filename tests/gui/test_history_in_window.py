@@ -58,7 +58,8 @@ def test_the_strip_says_what_changed_since_the_last_check(make_window: Any, qtbo
     window.profile = small_profile()
     first = run_once(window, qtbot)
     assert first.history is not None and first.history.result.saved
-    assert window.history_strip.isHidden()  # the first check here: nothing to compare
+    # the first check here: nothing to compare
+    assert window.history_strip.isHidden(), window.history_strip.accessibleName()
     run_once(window, qtbot)
     assert window.history_strip.isVisible()
     text = window.history_strip.sentence.text()

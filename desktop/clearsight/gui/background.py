@@ -5,63 +5,77 @@ calls ``on_success(result)`` or ``on_failure(exception)`` back on the GUI thread
 must never touch a widget (docs/contributing.md; the same rule as Anki's ``QueryOp``): it gets no
 widget and returns plain data.
 
-The result crosses threads as a queued Qt signal of a small relay object that lives in
-the GUI thread; the relay is kept alive until its result has been delivered. Given an
-``owner`` (the window or session the result is for), the relay is the owner's child: when
-the owner is gone, so is the relay, and the result is dropped instead of being delivered
-to an object that no longer exists.
+The worker thread touches no Qt object that could be deleted while it runs. Its result
+crosses threads as a queued signal of one dispatcher that lives in the GUI thread as long as
+the application does, carrying a number that names the operation; the callbacks stay in a
+table the GUI thread alone reads. Given an ``owner`` (the window or session the result is
+for), a result that arrives after the owner was deleted is dropped instead of being
+delivered to an object that no longer exists.
+
+The worker also lets go of ``op`` (whose closure often holds a window or a session) only
+through that signal, so the last reference to a Qt object is never dropped on a worker
+thread: deleting a Qt object there, or while the GUI thread's garbage collector runs, can
+crash the process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from PySide6.QtCore import QObject, Signal, Slot
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal, Slot
 
 T = TypeVar("T")
 
-_relays: set[_Relay] = set()
-_relays_lock = threading.Lock()
+
+@dataclass(frozen=True)
+class _Pending:
+    on_success: Callable[[Any], None]
+    on_failure: Callable[[BaseException], None] | None
+    owner: QObject | None
 
 
-class _Relay(QObject):
-    succeeded = Signal(object)
-    failed = Signal(object)
+class _Dispatcher(QObject):
+    """Lives in the GUI thread; receives every result and calls its callbacks there."""
 
-    def __init__(
-        self,
-        on_success: Callable[[Any], None],
-        on_failure: Callable[[BaseException], None] | None,
-        owner: QObject | None,
-    ) -> None:
-        super().__init__(owner)
-        self._on_success_callback = on_success
-        self._on_failure_callback = on_failure
-        # Receiver is this object (GUI thread), so emitting from the worker queues the call.
-        self.succeeded.connect(self._on_succeeded)
-        self.failed.connect(self._on_failed)
+    arrived = Signal(int, bool, object, object)  # token, succeeded, result or error, op
 
-    @Slot(object)
-    def _on_succeeded(self, result: Any) -> None:
-        try:
-            self._on_success_callback(result)
-        finally:
-            self._release()
+    def __init__(self, parent: QObject | None) -> None:
+        super().__init__(parent)
+        self.pending: dict[int, _Pending] = {}
+        self.lock = threading.Lock()
+        self.tokens = itertools.count(1)
+        self.arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(object)
-    def _on_failed(self, error: BaseException) -> None:
-        try:
-            if self._on_failure_callback is not None:
-                self._on_failure_callback(error)
-        finally:
-            self._release()
+    @Slot(int, bool, object, object)
+    def _deliver(self, token: int, succeeded: bool, value: Any, op: object) -> None:
+        del op  # released here, on the GUI thread
+        with self.lock:
+            pending = self.pending.pop(token, None)
+        if pending is None:
+            return
+        if pending.owner is not None and not shiboken6.isValid(pending.owner):
+            return  # the window or session it was for is gone
+        if succeeded:
+            pending.on_success(value)
+        elif pending.on_failure is not None:
+            pending.on_failure(value)
 
-    def _release(self) -> None:
-        with _relays_lock:
-            _relays.discard(self)
-        self.deleteLater()
+
+_dispatcher: _Dispatcher | None = None
+
+
+def _the_dispatcher() -> _Dispatcher:
+    global _dispatcher
+    if _dispatcher is None or not shiboken6.isValid(_dispatcher):
+        # A child of the application: it goes when the application goes, never before.
+        _dispatcher = _Dispatcher(QCoreApplication.instance())
+    return _dispatcher
 
 
 def run_in_background(
@@ -76,27 +90,31 @@ def run_in_background(
 
     Call from the GUI thread only.
     """
-    relay = _Relay(on_success, on_failure, owner)
-    with _relays_lock:
-        _relays.add(relay)
+    dispatcher = _the_dispatcher()
+    with dispatcher.lock:
+        token = next(dispatcher.tokens)
+        dispatcher.pending[token] = _Pending(on_success, on_failure, owner)
+    arrived = dispatcher.arrived  # the bound signal, taken on the GUI thread
+    handed: list[Callable[[], T]] = [op]
+    del op
 
     def work() -> None:
+        task = handed.pop()
+        outcome: tuple[bool, object]
         try:
-            result: Any = op()
-            signal = relay.succeeded
+            outcome = (True, task())
         except Exception as exc:  # delivered to the GUI as a value
-            result = exc
-            signal = relay.failed
-        try:
-            signal.emit(result)
-        except RuntimeError:  # the owner, and with it the relay, was deleted meanwhile
-            with _relays_lock:
-                _relays.discard(relay)
+            outcome = (False, exc)
+        with contextlib.suppress(RuntimeError):  # the application, and its dispatcher, went
+            arrived.emit(token, *outcome, task)
+        del task, outcome
 
     threading.Thread(target=work, name=name, daemon=True).start()
 
 
 def pending_operations() -> int:
     """How many background operations have not delivered their result yet (for tests)."""
-    with _relays_lock:
-        return len(_relays)
+    if _dispatcher is None or not shiboken6.isValid(_dispatcher):
+        return 0
+    with _dispatcher.lock:
+        return len(_dispatcher.pending)
