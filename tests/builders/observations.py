@@ -646,19 +646,19 @@ class Scenario:
         title: str | None = "Home",
         body_prefix: str = "<!doctype html><html><head><title>Home</title>",
         redirect_to: str | None = None,
-        redirects: Sequence[Redirect] = (),
+        redirects: Sequence[str] = (),
         final_url: str | None = None,
         headers: Sequence[tuple[str, str]] = (),
         control: bool = False,
     ) -> Scenario:
         """One web request. ``redirect_to``: the answer is a 302 there (a chain's hop);
-        ``redirects`` and ``final_url``: redirects the request followed itself (a run from
-        before chains)."""
+        ``redirects`` (their locations, each a 302) and ``final_url``: redirects the request
+        followed itself (a run from before chains)."""
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         final: str | None = final_url or (url if status is not None else None)
         if redirect_to is not None:
-            redirects = (Redirect(302, redirect_to),)
+            redirects = (redirect_to,)
             final = redirect_to
             status = 302
             body_bytes = 0
@@ -673,7 +673,7 @@ class Scenario:
                 control=control,
                 status=status,
                 headers=tuple(headers),
-                redirects=tuple(redirects),
+                redirects=tuple(Redirect(302, location) for location in redirects),
                 final_url=final,
                 body_bytes=body_bytes if status is not None else 0,
                 body_complete=status is not None and not stalled and failure is None,
