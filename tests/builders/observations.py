@@ -25,6 +25,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -343,6 +344,9 @@ class Scenario:
         server = self.resolver if server is None else server
         resolver = "system" if role == "system" else role
         for qt in (qtype,) if qtype else ("A", "AAAA"):
+            query = partial(
+                DnsQuery, role=role, resolver=resolver, server=server, name=name, qtype=qt
+            )
             if replies is not None:
                 heard = [[a for a in r if qtype_of(a) == qt] for r in replies]
                 heard = [r for r in heard if r] or []
@@ -354,12 +358,7 @@ class Scenario:
                 if not reply_records:
                     reply_records = (DnsReply(server, 25.0, "NOERROR"),)
                 self.add(
-                    DnsQuery(
-                        role=role,
-                        resolver=resolver,
-                        server=server,
-                        name=name,
-                        qtype=qt,
+                    query(
                         addresses=tuple(first),
                         failure=None if first else "no_answer",
                         replies=reply_records,
@@ -372,26 +371,11 @@ class Scenario:
             if failure is not None:
                 code = rcode or {"nxdomain": "NXDOMAIN", "dns_servfail": "SERVFAIL"}.get(failure)
                 reply = (DnsReply(server, 25.0, code),) if code else ()
-                self.add(
-                    DnsQuery(
-                        role=role,
-                        resolver=resolver,
-                        server=server,
-                        name=name,
-                        qtype=qt,
-                        failure=failure,
-                        replies=reply,
-                        listened_ms=5000.0 if failure == "timeout" else 525.0,
-                    )
-                )
+                listened_ms = 5000.0 if failure == "timeout" else 525.0
+                self.add(query(failure=failure, replies=reply, listened_ms=listened_ms))
                 continue
             self.add(
-                DnsQuery(
-                    role=role,
-                    resolver=resolver,
-                    server=server,
-                    name=name,
-                    qtype=qt,
+                query(
                     addresses=mine,
                     failure=None if mine else "no_answer",
                     replies=(DnsReply(server, elapsed_ms, "NOERROR", mine, ttl=300),),
@@ -414,17 +398,17 @@ class Scenario:
         """The DoH reference's A and AAAA answers; ``failure`` (e.g. ``timeout``): no answer."""
         ref = self.reference
         for qt in (qtype,) if qtype else ("A", "AAAA"):
+            query = partial(
+                DohQuery,
+                resolver=ref.name,
+                url=ref.url,
+                bootstrap=ref.bootstrap,
+                name=name,
+                qtype=qt,
+            )
             if failure is not None:
                 self.add(
-                    DohQuery(
-                        resolver=ref.name,
-                        url=ref.url,
-                        bootstrap=ref.bootstrap,
-                        name=name,
-                        qtype=qt,
-                        failure=failure,
-                        elapsed_ms=5000.0 if failure == "timeout" else 80.0,
-                    )
+                    query(failure=failure, elapsed_ms=5000.0 if failure == "timeout" else 80.0)
                 )
                 continue
             mine = tuple(a for a in addresses if qtype_of(a) == qt)
@@ -434,12 +418,7 @@ class Scenario:
             elif not mine:
                 fail = "no_answer"
             self.add(
-                DohQuery(
-                    resolver=ref.name,
-                    url=ref.url,
-                    bootstrap=ref.bootstrap,
-                    name=name,
-                    qtype=qt,
+                query(
                     addresses=mine,
                     rcode=rcode,
                     http_status=200,
@@ -481,27 +460,19 @@ class Scenario:
     def nxdomain_probe(
         self, addresses: Sequence[str] = (), *, failure: str | None = None
     ) -> Scenario:
-        name = "nx-0123456789abcdef.test"
+        """The system resolver's answer for a name that cannot exist."""
+        query = partial(
+            DnsQuery,
+            role="nxdomain_probe",
+            resolver="system",
+            server=self.resolver,
+            name="nx-0123456789abcdef.test",
+            qtype="A",
+        )
         if failure is not None:
-            self.add(
-                DnsQuery(
-                    role="nxdomain_probe",
-                    resolver="system",
-                    server=self.resolver,
-                    name=name,
-                    qtype="A",
-                    failure=failure,
-                    listened_ms=5000.0,
-                )
-            )
-            return self
+            return self.add(query(failure=failure, listened_ms=5000.0))
         self.add(
-            DnsQuery(
-                role="nxdomain_probe",
-                resolver="system",
-                server=self.resolver,
-                name=name,
-                qtype="A",
+            query(
                 addresses=tuple(addresses),
                 failure=None if addresses else "nxdomain",
                 replies=(
