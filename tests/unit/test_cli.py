@@ -12,8 +12,7 @@ from clearsight import __version__
 from clearsight.cli import STATUS_EXIT, main
 from clearsight.report.build import RunMeta, build_report
 from clearsight.report.files import save_json
-
-from .diagnosis.builders import baseline
+from tests.builders.observations import baseline
 
 
 def _saved_report(tmp_path: Path, *, blocked: bool) -> Path:

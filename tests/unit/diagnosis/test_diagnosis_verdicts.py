@@ -1,8 +1,9 @@
 """Service verdicts, advice, layers, findings and the summary status, one row per situation.
 
-Each row builds the observations a real run would record (see ``builders.py``) and states
-what docs/design.md says the diagnosis must conclude. The traps at the end are situations that
-look like blocking to a careless rule and must not be reported as a block.
+Each row builds the observations a real run would record (see
+``tests/builders/observations.py``) and states what docs/design.md says the diagnosis must
+conclude. The traps at the end are situations that look like blocking to a careless rule and
+must not be reported as a block.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ import pytest
 
 from clearsight.diagnosis import Diagnosis, diagnose, vocabulary
 from clearsight.probes.records import DnsQuery, Observation, TlsHandshake
-
-from .builders import (
+from tests.builders.observations import (
     DOMESTIC_ADDR,
     DOMESTIC_HOST,
     DOMESTIC_URL,

@@ -1,9 +1,10 @@
 """Redirect chains (diagnosis/redirect_rules.py): a URL is judged by the whole way a
 browser would go, the worst hop decides, and the explanation names both hosts.
 
-One row per situation, built from the records a real run makes (``builders.py``): each
-hop is an ordinary measurement of its own URL (DNS, the reference, TCP, the control and
-real-name handshakes, one web request), its answer naming the next URL.
+One row per situation, built from the records a real run makes
+(``tests/builders/observations.py``): each hop is an ordinary measurement of its own URL (DNS,
+the reference, TCP, the control and real-name handshakes, one web request), its answer naming
+the next URL.
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from clearsight.diagnosis.redirect_rules import REDIRECT_LOOP, TOO_MANY_REDIRECT
 from clearsight.explanations import catalog
 from clearsight.probes.records import HttpFetch, Redirect
 from clearsight.probes.urls import endpoint, redirect_target
-
-from .builders import Scenario, baseline, cert
+from tests.builders.observations import Scenario, baseline, cert
 
 START = "https://twitter.test/"
 TARGET = "https://x.test/"

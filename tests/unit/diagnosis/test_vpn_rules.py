@@ -2,8 +2,9 @@
 statuses, one row per situation (docs/design.md, "VPN and proxy"; diagnosis/vpn_rules.py and
 proxy_rules.py).
 
-Each row builds what a run records (builders.py): the interfaces, the route the OS picks
-for each target, what answered, the proxy setting and what came back through it.
+Each row builds what a run records (``tests/builders/observations.py``): the interfaces, the
+route the OS picks for each target, what answered, the proxy setting and what came back
+through it.
 """
 
 from __future__ import annotations
@@ -23,8 +24,7 @@ from clearsight.probes.records import (
     ProxySource,
     SystemVpnService,
 )
-
-from .builders import (
+from tests.builders.observations import (
     DOMESTIC_ADDR,
     DOMESTIC_HOST,
     DOMESTIC_URL,
@@ -33,6 +33,8 @@ from .builders import (
     SYSTEM_RESOLVER,
     Scenario,
     baseline,
+    manual_proxy,
+    tunnel,
 )
 
 MAIL_URL = "https://mail.example.test/"
@@ -43,32 +45,6 @@ PROXY = "127.0.0.1:7890"
 VPN_CODES = ("vpn_active", "vpn_not_active", "vpn_not_passing_traffic")
 
 Rows = Callable[[], tuple[Observation, ...]]
-
-
-def tun(
-    name: str = "tun0",
-    *,
-    link_type: str | None = "tun",
-    v4: str = "10.8.0.2",
-    v6: str | None = None,
-    **extra: Any,
-) -> NetworkInterface:
-    addresses = [InterfaceAddress("ipv4", v4, "255.255.255.255")] if v4 else []
-    if v6:
-        addresses.append(InterfaceAddress("ipv6", v6, "ffff:ffff:ffff:ffff::"))
-    return NetworkInterface(
-        name=name,
-        is_up=True,
-        addresses=tuple(addresses),
-        mtu=1420,
-        flags=("up", "pointopoint", "running", "noarp"),
-        link_type=link_type,
-        **extra,
-    )
-
-
-def manual(proxy: str = PROXY, source: str = "environment") -> ProxySource:
-    return ProxySource(source=source, mode="manual", http=proxy, https=proxy)
 
 
 @dataclass(frozen=True)
@@ -106,31 +82,31 @@ def no_vpn() -> tuple[Observation, ...]:
 
 
 def full_tunnel() -> tuple[Observation, ...]:
-    s = baseline().environment(tun()).routes("tun0").proxy()
+    s = baseline().environment(tunnel()).routes("tun0").proxy()
     mail(s).site(MAIL_URL, [MAIL_V4]).route(MAIL_V4, "tun0")
     return s.build()
 
 
 def domestic_direct() -> tuple[Observation, ...]:
-    s = baseline().environment(tun()).routes("tun0", domestic="wlan0").proxy()
+    s = baseline().environment(tunnel()).routes("tun0", domestic="wlan0").proxy()
     return s.build()
 
 
 def split_tunnel() -> tuple[Observation, ...]:
-    s = baseline().environment(tun()).routes("tun0").proxy()
+    s = baseline().environment(tunnel()).routes("tun0").proxy()
     blocked_mail(s).route(MAIL_V4, "wlan0")
     return s.build()
 
 
 def split_tunnel_harmless() -> tuple[Observation, ...]:
-    s = baseline().environment(tun()).routes("tun0").proxy()
+    s = baseline().environment(tunnel()).routes("tun0").proxy()
     mail(s).site(MAIL_URL, [MAIL_V4]).route(MAIL_V4, "wlan0")
     return s.build()
 
 
 def dns_leak(resolver_interface: str = "wlan0", resolver: str = SYSTEM_RESOLVER) -> Rows:
     def build() -> tuple[Observation, ...]:
-        s = baseline().environment(tun())
+        s = baseline().environment(tunnel())
         s.route(resolver, resolver_interface, purpose="resolver")
         s.route(FOREIGN_ADDR, "tun0").route(DOMESTIC_ADDR, "tun0", purpose="domestic")
         return s.proxy().build()
@@ -140,14 +116,14 @@ def dns_leak(resolver_interface: str = "wlan0", resolver: str = SYSTEM_RESOLVER)
 
 def ipv6_leak() -> tuple[Observation, ...]:
     s = baseline(egress_ipv6="2001:db8:1::10")
-    s.environment(tun(), egress_ipv6_interface="wlan0").routes("tun0").proxy()
+    s.environment(tunnel(), egress_ipv6_interface="wlan0").routes("tun0").proxy()
     mail(s).site(MAIL_URL, [MAIL_V4, MAIL_V6]).route(MAIL_V4, "tun0").route(MAIL_V6, "wlan0")
     return s.build()
 
 
 def ipv6_through_the_tunnel() -> tuple[Observation, ...]:
     s = baseline(egress_ipv6="fd00:8::2")
-    s.environment(tun(v6="fd00:8::2"), egress_ipv6_interface="tun0").routes("tun0").proxy()
+    s.environment(tunnel(v6="fd00:8::2"), egress_ipv6_interface="tun0").routes("tun0").proxy()
     mail(s).site(MAIL_URL, [MAIL_V4, MAIL_V6]).route(MAIL_V4, "tun0").route(MAIL_V6, "tun0")
     return s.build()
 
@@ -157,7 +133,7 @@ def not_passing() -> tuple[Observation, ...]:
     s = Scenario()
     s.service("domestic", DOMESTIC_URL, domestic=True, name="Domestic")
     s.service("foreign", FOREIGN_URL, name="Foreign")
-    s.environment(tun("wg0", link_type="none", v4="10.66.66.2"))
+    s.environment(tunnel("wg0", link_type="none", v4="10.66.66.2"))
     s.routes("wg0").proxy()
     s.dns(DOMESTIC_HOST, failure="timeout")
     s.dns("docs.foreign.test", failure="timeout")
@@ -168,7 +144,7 @@ def not_passing() -> tuple[Observation, ...]:
 
 def split_not_passing() -> tuple[Observation, ...]:
     """Only mail goes into the dead tunnel; the rest works directly."""
-    s = baseline().environment(tun()).routes("wlan0").proxy()
+    s = baseline().environment(tunnel()).routes("wlan0").proxy()
     blocked_mail(s).route(MAIL_V4, "tun0")
     return s.build()
 
@@ -181,8 +157,8 @@ def macos(carrying: bool, connected: bool = False) -> Rows:
             SystemVpnService("Office VPN", "IPSec", "Connected" if connected else "Disconnected")
         ]
         s.environment(
-            tun("utun0", link_type=None, v4="", v6="fe80::1"),
-            tun("utun3", link_type=None, v4="100.100.1.2"),
+            tunnel("utun0", link_type=None, v4="", v6="fe80::1"),
+            tunnel("utun3", link_type=None, v4="100.100.1.2"),
             vpn_services=services,
         )
         s.routes("utun3" if carrying else "wlan0").proxy()
@@ -244,7 +220,7 @@ TEREDO = NetworkInterface(
 
 def tunnel_carrying_nothing() -> tuple[Observation, ...]:
     """A tunnel up with an address (Tailscale-like) that none of the checks went through."""
-    s = baseline().environment(tun("tailscale0", link_type="tun", v4="100.101.102.103"))
+    s = baseline().environment(tunnel("tailscale0", link_type="tun", v4="100.101.102.103"))
     return s.routes("wlan0").proxy().build()
 
 
@@ -259,7 +235,7 @@ def exit_abroad(with_vpn: bool) -> Rows:
         s.records = [r for r in s.records if type(r).__name__ != "ExitCheck"]
         s.exit(country="US")
         if with_vpn:
-            s.environment(tun()).routes("tun0")
+            s.environment(tunnel()).routes("tun0")
         else:
             s.environment().routes("wlan0")
         return s.proxy().build()
@@ -280,21 +256,21 @@ def old_report() -> tuple[Observation, ...]:
 
 # ---- proxy
 def proxy_works_around_a_block() -> tuple[Observation, ...]:
-    s = baseline().environment().routes("wlan0").proxy(manual())
+    s = baseline().environment().routes("wlan0").proxy(manual_proxy())
     blocked_mail(s).route(MAIL_V4, "wlan0")
     s.proxy_fetch(MAIL_URL).proxy_fetch(FOREIGN_URL).proxy_fetch(DOMESTIC_URL)
     return s.build()
 
 
 def proxy_dead() -> tuple[Observation, ...]:
-    s = baseline().environment().routes("wlan0").proxy(manual())
+    s = baseline().environment().routes("wlan0").proxy(manual_proxy())
     for url in (FOREIGN_URL, DOMESTIC_URL):
         s.proxy_fetch(url, failure="proxy_connection_refused")
     return s.build()
 
 
 def proxy_login() -> tuple[Observation, ...]:
-    s = baseline().environment().routes("wlan0").proxy(manual())
+    s = baseline().environment().routes("wlan0").proxy(manual_proxy())
     for url in (FOREIGN_URL, DOMESTIC_URL):
         s.proxy_fetch(url, failure="proxy_auth_required", proxy_status=407)
     return s.build()
@@ -302,7 +278,7 @@ def proxy_login() -> tuple[Observation, ...]:
 
 def proxy_upstream(failure: str, proxy_status: int | None) -> Rows:
     def build() -> tuple[Observation, ...]:
-        s = baseline().environment().routes("wlan0").proxy(manual())
+        s = baseline().environment().routes("wlan0").proxy(manual_proxy())
         s.proxy_fetch(FOREIGN_URL, failure=failure, proxy_status=proxy_status)
         s.proxy_fetch(DOMESTIC_URL)
         return s.build()

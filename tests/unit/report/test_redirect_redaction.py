@@ -5,55 +5,28 @@ verdict is the same after redaction)."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from clearsight.diagnosis import diagnose
-from clearsight.probes.records import ExitCheck, HttpFetch, Observation, Redirect
+from clearsight.probes.records import Observation
 from clearsight.report.build import build_report, load_report
 from clearsight.report.files import report_json, save_json
 
 from .conftest import OPTIONS
-from .scenarios import META, SECRETS, SERVICES, _svc, _working, environment, plan
+from .scenarios import META, SECRETS, exit_in_china, office, working
 
 START = "https://go.example/"
 NEXT = f"https://sso.example/login?ip={SECRETS.public_v4}"
 
 
 def _redirect_run() -> tuple[Observation, ...]:
-    services = (
-        *(s for s in SERVICES if s.id in ("baidu", "slack")),
-        _svc("go", "Go", "Work", START),
-    )
-    start = _working("go.example", "198.51.100.70")
-    fetch = start[-1]
-    assert isinstance(fetch, HttpFetch)
-    start[-1] = dataclasses.replace(
-        fetch,
-        status=302,
-        redirects=(Redirect(302, NEXT),),
-        final_url=NEXT,
-        body_bytes=0,
-        title=None,
-    )
-    login = _working("sso.example", "198.51.100.71")
-    answer = login[-1]
-    assert isinstance(answer, HttpFetch)
-    login[-1] = dataclasses.replace(answer, url=NEXT, final_url=NEXT)  # the sign-in page
-    return (
-        dataclasses.replace(plan(services), redirect_limit=10),
-        environment(),
-        ExitCheck(
-            url="https://trace.example/cdn-cgi/trace",
-            address="198.51.100.90",
-            ip=SECRETS.public_v4,
-            country="CN",
-        ),
-        *_working("www.baidu.com", "198.51.100.10", ms=110.0),
-        *_working("app.slack.com", "198.51.100.60", ms=420.0),
-        *start,
-        *login,
-    )
+    s = exit_in_china(office("baidu", "slack").service("go", START, name="Go", group="Work"))
+    s.redirect_limit = 10
+    working(s, "www.baidu.com", "198.51.100.10", ms=110.0)
+    working(s, "app.slack.com", "198.51.100.60", ms=420.0)
+    working(s, "go.example", "198.51.100.70", redirect_to=NEXT)
+    working(s, "sso.example", "198.51.100.71", url=NEXT)  # the sign-in page
+    return s.build()
 
 
 def test_the_way_survives_redaction_and_leaks_nothing(tmp_path: Path) -> None:

@@ -45,8 +45,8 @@ from clearsight.report.codec import (
     read_vpn,
 )
 from clearsight.report.files import save_json
+from tests.builders.observations import baseline
 
-from ..diagnosis.builders import baseline
 from ..diagnosis.test_diagnosis_verdicts import ROWS
 from ..diagnosis.test_redirect_rules import ROWS as REDIRECT_ROWS
 from ..diagnosis.test_redirect_rules import START as REDIRECT_START
