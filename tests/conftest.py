@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +30,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     egress_guard.install()
     # No test writes history or its settings to the real user folders (history/settings.py).
-    os.environ["CLEARSIGHT_DATA_DIR"] = tempfile.mkdtemp(prefix="clearsight-data-")
+    folder = tempfile.mkdtemp(prefix="clearsight-data-")
+    os.environ["CLEARSIGHT_DATA_DIR"] = folder
+    config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -197,6 +197,8 @@ def build(lab: Lab, *, timeout_s: float = 5.0, deadline_s: float | None = None) 
             "domestic": service.domestic,
             "sensitive": service.sensitive,
         }
+        if service.names:  # 百度, 谷歌地图: what a Chinese reader sees, as with the default
+            entry["names"] = dict(service.names)
         if service.known_networks:
             entry["known_networks"] = sorted(
                 {f"{sites[h].ipv4}/32" for h in service.hosts if sites[h].ipv4}
@@ -216,6 +218,7 @@ def build(lab: Lab, *, timeout_s: float = 5.0, deadline_s: float | None = None) 
         "name": default.name + " (lab stand-ins)",
         "country": default.country,
         "include_default": False,
+        "names": {lang: f"{name}（实验室替身）" for lang, name in default.names},
         "settings": {
             "timeout_s": timeout_s,
             "deadline_s": deadline_s or default.settings.deadline_s,
