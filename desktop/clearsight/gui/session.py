@@ -154,12 +154,18 @@ def rebuild_state(state: ReportState, language: str) -> ReportState:
 def keep_in_history(state: ReportState, *, consent_sensitive: bool) -> ReportState:
     """Record a finished run in history (redacted). Runs off the GUI thread: redaction and
     the database write never stall the window. A history problem is a notice, never an
-    error: the run is shown whatever happens here."""
+    error: the run is shown whatever happens here.
+
+    The state's diagnosis is that of its observations (``build_state``): redaction starts
+    from it instead of diagnosing them all over again (it diagnoses the redacted
+    observations only where a token changed them)."""
     try:
         from clearsight.history.window import keep_run
         from clearsight.report.build import build_report
 
-        redacted = build_report(state.observations, state.meta, language=state.language)
+        redacted = build_report(
+            state.observations, state.meta, language=state.language, diagnosis=state.diagnosis
+        )
         return replace(state, history=keep_run(redacted, consent_sensitive=consent_sensitive))
     except Exception:
         return state
