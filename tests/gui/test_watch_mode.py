@@ -128,6 +128,23 @@ def wait_checked(qtbot: Any, controller: WatchController, count: int) -> list[An
     return seen
 
 
+def check_each(
+    qtbot: Any,
+    controller: WatchController,
+    network: Network,
+    clock: Clock,
+    sequence: list[dict[str, str]],
+) -> list[Any]:
+    """One scheduled check for each behaviour of the network in *sequence*, in turn."""
+    checks: list[Any] = []
+    for n, behaviours in enumerate(sequence, 1):
+        network.behaviours = behaviours
+        clock.now += 15 * 60
+        controller.tick()
+        checks = wait_checked(qtbot, controller, n)
+    return checks
+
+
 def test_without_a_tray_a_small_window_says_so_and_shows_the_checks(
     watching: Any, network: Network, clock: Clock, qtbot: Any
 ) -> None:
@@ -188,11 +205,7 @@ def test_a_notification_only_when_a_verdict_changed(
     notices: list[Any] = []
     controller.notified.connect(notices.append)
     controller.start()
-    for n, behaviours in enumerate(sequence, 1):
-        network.behaviours = behaviours
-        clock.now += 15 * 60
-        controller.tick()
-        checks = wait_checked(qtbot, controller, n)
+    checks = check_each(qtbot, controller, network, clock, sequence)
     assert [n for n, check in enumerate(checks, 1) if check.notice is not None] == notified
     assert len(notices) == len(notified)
     if notified:
@@ -256,11 +269,7 @@ def test_each_check_is_kept_in_history_once(
 ) -> None:
     controller = watching(tray=True)
     controller.start()
-    for n, behaviours in enumerate([BLOCKED, GITHUB_BLOCKED], 1):
-        network.behaviours = behaviours
-        clock.now += 15 * 60
-        controller.tick()
-        wait_checked(qtbot, controller, n)
+    check_each(qtbot, controller, network, clock, [BLOCKED, GITHUB_BLOCKED])
     network.behaviours = BLOCKED
     assert controller.window.start_checks()  # one in the window too
     checks = wait_checked(qtbot, controller, 3)
@@ -278,11 +287,7 @@ def test_with_history_off_watch_mode_compares_in_memory(
     save_settings(HistorySettings(enabled=False))
     controller = watching(tray=True)
     controller.start()
-    for n, behaviours in enumerate([BLOCKED, GITHUB_BLOCKED], 1):
-        network.behaviours = behaviours
-        clock.now += 15 * 60
-        controller.tick()
-        checks = wait_checked(qtbot, controller, n)
+    checks = check_each(qtbot, controller, network, clock, [BLOCKED, GITHUB_BLOCKED])
     assert [(c.compared, c.from_history) for c in checks] == [(False, False), (True, False)]
     assert checks[1].changes == (("github", "reachable", "tls_blocked"),)
     assert checks[1].notice is not None
