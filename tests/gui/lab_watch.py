@@ -1,7 +1,8 @@
 """Run watch mode in a lab's client namespace (``python -m tests.gui.lab_watch PROFILE OUT``):
 the real window and engine, watch mode started as ``clearsight gui --watch`` starts it,
 the interface watch of watch mode on the namespace's real interfaces. Each finished check
-is appended to OUT/checks.jsonl (its trigger, the changes, the notification); the driver
+is appended to OUT/checks.jsonl (its trigger, the changes and whether history said them,
+the notification); history is ``CLEARSIGHT_DATA_DIR``'s, kept across starts; the driver
 ends when OUT/stop appears (or after MAX_S), with a picture of the small window
 (OUT/watch.png: offscreen there is no tray).
 
@@ -57,6 +58,7 @@ def main(profile: Path, out: Path) -> int:
             "n": count["n"],
             "trigger": check.trigger,
             "compared": check.compared,
+            "from_history": check.from_history,
             "changes": [list(c) for c in check.changes],
             "notice": None
             if check.notice is None

@@ -233,3 +233,29 @@ def test_withdrawn_consent_takes_sensitive_results_out_of_history(
     dialogs.answers["SettingsDialog"] = untick
     window.open_settings()
     qtbot.waitUntil(lambda: not sensitive & set(history.runs(1)[0].services), timeout=5000)
+
+
+def test_keeping_a_run_reuses_its_diagnosis(monkeypatch: Any) -> None:
+    # The state's diagnosis is that of its observations: redaction starts from it and only
+    # the redacted observations are diagnosed (not the originals all over again).
+    import clearsight.report.build as build
+    from clearsight.gui.session import build_state, keep_in_history
+
+    meta = build.RunMeta("Test", None, "2025-11-28T08:00:00Z", "2025-11-28T08:00:14Z", 14.0)
+    observations = build_run(small_profile(), {"gmail": "tls_blocked"}, exit_country="CN")
+    state = build_state(observations, meta, "en", final=True)
+    diagnosed: list[int] = []
+    real = build.diagnose
+
+    def counted(records: Any) -> Any:
+        diagnosed.append(len(records))
+        return real(records)
+
+    monkeypatch.setattr(build, "diagnose", counted)
+    kept = keep_in_history(state, consent_sensitive=True)
+    assert kept.history is not None and kept.history.result.saved
+    assert len(diagnosed) <= 1  # the redacted observations only, where tokens changed them
+    store = open_history()
+    assert isinstance(store, HistoryStore)
+    again = build.build_report(observations, meta, language="en")
+    assert store.report(again["report_id"]) == again  # the same report as diagnosed afresh

@@ -2,7 +2,9 @@
 engine and interface watch in the lab's client namespace. The client's interface gains an
 address (the network changed, nothing else did): watch mode checks again and stays quiet.
 Then the censor starts resetting Mail's handshakes and the address goes again: watch mode
-checks again and tells, once, that Mail is now blocked."""
+checks again and tells, once, that Mail is now blocked. Then the app starts again over the
+same history: its first check is compared with the last run kept before (quiet while Mail
+is still blocked; "Mail works again" once the censor stopped)."""
 
 from __future__ import annotations
 
@@ -42,9 +44,41 @@ def wait_for_checks(
     raise AssertionError(f"{count} checks expected within {timeout} s, saw {checks(out)}")
 
 
+def start_watching(lab: Lab, profile: Path, out: Path, data: Path) -> subprocess.Popen[str]:
+    out.mkdir()
+    return lab.popen_client(
+        [APP_PYTHON, DRIVER, profile, out],
+        env={"CLEARSIGHT_DATA_DIR": str(data)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def stop_watching(proc: subprocess.Popen[str], out: Path) -> str:
+    (out / "stop").touch()
+    try:
+        _, stderr = proc.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        _, stderr = proc.communicate()
+    return stderr
+
+
+def first_check_after_a_restart(lab: Lab, profile: Path, out: Path, data: Path) -> dict[str, Any]:
+    proc = start_watching(lab, profile, out, data)
+    try:
+        first = wait_for_checks(out, 1, proc, timeout=60)[0]
+    finally:
+        stderr = stop_watching(proc, out)
+    assert proc.returncode == 0, stderr
+    assert "Traceback" not in stderr, stderr
+    return first
+
+
 @pytest.mark.lab
 def test_watch_mode_checks_again_when_the_network_changes_and_tells_only_of_a_change(
-    lab: Lab,
+    lab: Lab, tmp_path: Path
 ) -> None:
     mail = lab.add_site("mail.foreign-lab.test")
     docs = lab.add_site("docs.foreign-lab.test")
@@ -59,13 +93,8 @@ def test_watch_mode_checks_again_when_the_network_changes_and_tells_only_of_a_ch
     ]
     profile = lab.write_profile(services=services, timeout_s=2.0, deadline_s=20.0)
     out = Path(lab.workdir) / "watch"
-    out.mkdir()
-    proc = lab.popen_client(
-        [APP_PYTHON, DRIVER, profile, out],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    data = tmp_path / "data"  # the history every start of the app keeps and reads
+    proc = start_watching(lab, profile, out, data)
     try:
         # 1. watching starts with a check: nothing to compare it with, nothing to tell
         first = wait_for_checks(out, 1, proc, timeout=60)[0]
@@ -96,13 +125,22 @@ def test_watch_mode_checks_again_when_the_network_changes_and_tells_only_of_a_ch
         time.sleep(2.0)
         assert len(checks(out)) == 3  # no check without a reason
     finally:
-        (out / "stop").touch()
-        try:
-            _, stderr = proc.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            _, stderr = proc.communicate()
+        stderr = stop_watching(proc, out)
     assert proc.returncode == 0, stderr
     assert "Traceback" not in stderr, stderr
     lab.check_guard_logs()
     assert (out / "watch.png").exists()
+    assert all(c["from_history"] for c in checks(out))
+    # 4. the app starts again, Mail still blocked: compared with the run kept before, quiet
+    again = first_check_after_a_restart(lab, profile, Path(lab.workdir) / "watch-2", data)
+    assert again["compared"] and again["from_history"], again
+    assert again["changes"] == [] and again["notice"] is None, again
+    # 5. the censor stops; the app starts again: Mail works again, said at the first check
+    lab.censor.clear()
+    back = first_check_after_a_restart(lab, profile, Path(lab.workdir) / "watch-3", data)
+    assert back["compared"] and back["changes"] == [["mail", "tls_blocked", "reachable"]], back
+    assert back["notice"] == {
+        "title": "Something changed on your network",
+        "message": "Mail works again",
+    }
+    lab.check_guard_logs()

@@ -1,10 +1,14 @@
 """Watch mode in the window (offscreen, a recorded engine, a clock and a network the test
 moves by hand): the small window where there is no tray, the tray's menu, when a check
-starts, that two never run at once, and when a notification is given."""
+starts, that two never run at once, and when a notification is given: what history says
+changed (each test keeps its own history in ``CLEARSIGHT_DATA_DIR``), also for the first
+check after a restart, and what memory says while history is off."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,7 @@ from clearsight.explanations import catalog
 from clearsight.gui.watch_controller import WatchController
 from clearsight.gui.watch_tray import WatchTray
 from clearsight.gui.watch_window import WatchWindow
+from clearsight.history import HistorySettings, HistoryStore, open_history, save_settings
 from clearsight.watch.autostart import Autostart
 from clearsight.watch.schedule import Debounce
 from tests.gui.conftest import cached
@@ -43,6 +48,14 @@ class Network:
         self.watching = 0
 
     def engine(self, profile: Any, skip: bool, on_event: Any) -> RecordedRun:
+        # A report's id is its start and end in whole seconds, and history keeps a run with
+        # an id it has once: one run a second, as a real run takes seconds anyway.
+        last = self.runs[-1].wait(0) if self.runs else None
+        if last is not None:
+            while datetime.now(UTC).replace(microsecond=0) <= last.finished_at.replace(
+                microsecond=0
+            ):
+                time.sleep(0.02)
         factory = recorded_engine(observations(self.behaviours), step_s=self.step_s, runs=self.runs)
         return factory(profile, skip, on_event)
 
@@ -115,6 +128,23 @@ def wait_checked(qtbot: Any, controller: WatchController, count: int) -> list[An
     return seen
 
 
+def check_each(
+    qtbot: Any,
+    controller: WatchController,
+    network: Network,
+    clock: Clock,
+    sequence: list[dict[str, str]],
+) -> list[Any]:
+    """One scheduled check for each behaviour of the network in *sequence*, in turn."""
+    checks: list[Any] = []
+    for n, behaviours in enumerate(sequence, 1):
+        network.behaviours = behaviours
+        clock.now += 15 * 60
+        controller.tick()
+        checks = wait_checked(qtbot, controller, n)
+    return checks
+
+
 def test_without_a_tray_a_small_window_says_so_and_shows_the_checks(
     watching: Any, network: Network, clock: Clock, qtbot: Any
 ) -> None:
@@ -175,16 +205,93 @@ def test_a_notification_only_when_a_verdict_changed(
     notices: list[Any] = []
     controller.notified.connect(notices.append)
     controller.start()
-    for n, behaviours in enumerate(sequence, 1):
-        network.behaviours = behaviours
-        clock.now += 15 * 60
-        controller.tick()
-        checks = wait_checked(qtbot, controller, n)
+    checks = check_each(qtbot, controller, network, clock, sequence)
     assert [n for n, check in enumerate(checks, 1) if check.notice is not None] == notified
     assert len(notices) == len(notified)
     if notified:
         assert notices[0].title == "Something changed on your network"
         assert controller.presenter.last_notice == notices[-1]
+
+
+def kept_runs() -> int:
+    store = open_history()
+    assert isinstance(store, HistoryStore), store
+    return store.count()
+
+
+@pytest.mark.parametrize(
+    ("after_restart", "changes"),
+    [(GITHUB_BLOCKED, (("github", "reachable", "tls_blocked"),)), (BLOCKED, ())],
+    ids=["changed", "unchanged"],
+)
+def test_after_a_restart_the_first_check_is_compared_with_the_run_kept_before(
+    watching: Any,
+    network: Network,
+    clock: Clock,
+    qtbot: Any,
+    after_restart: dict[str, str],
+    changes: tuple[tuple[str, str, str], ...],
+) -> None:
+    before = watching(tray=True)
+    before.start()
+    before.tick()
+    first = wait_checked(qtbot, before, 1)[0]
+    assert not first.compared and first.from_history
+    before.stop()
+    before.window.close()
+    # The app starts again: a new window and watch mode, the same data folder.
+    network.behaviours = after_restart
+    clock.now += 15 * 60
+    after = watching(tray=True)
+    notices: list[Any] = []
+    after.notified.connect(notices.append)
+    after.start()
+    after.tick()
+    check = wait_checked(qtbot, after, 1)[0]
+    assert check.compared and check.from_history
+    assert check.changes == changes
+    assert (check.notice is not None) == bool(changes)
+    assert len(notices) == (1 if changes else 0)
+    if changes:
+        assert check.notice.message == "GitHub: Works → Blocked by name"
+        assert after.presenter.last_notice == check.notice
+    # what the notification said is what history kept for that run, kept once
+    store = open_history()
+    assert isinstance(store, HistoryStore)
+    newest = store.runs(1)[0]
+    assert [(c.service, c.from_, c.to) for c in newest.changes] == list(changes)
+    assert newest.report_id == after.window.state.report["report_id"]
+    assert kept_runs() == 2
+
+
+def test_each_check_is_kept_in_history_once(
+    watching: Any, network: Network, clock: Clock, qtbot: Any
+) -> None:
+    controller = watching(tray=True)
+    controller.start()
+    check_each(qtbot, controller, network, clock, [BLOCKED, GITHUB_BLOCKED])
+    network.behaviours = BLOCKED
+    assert controller.window.start_checks()  # one in the window too
+    checks = wait_checked(qtbot, controller, 3)
+    assert [c.changes for c in checks] == [
+        (),
+        (("github", "reachable", "tls_blocked"),),
+        (("github", "tls_blocked", "reachable"),),
+    ]
+    assert kept_runs() == 3
+
+
+def test_with_history_off_watch_mode_compares_in_memory(
+    watching: Any, network: Network, clock: Clock, qtbot: Any
+) -> None:
+    save_settings(HistorySettings(enabled=False))
+    controller = watching(tray=True)
+    controller.start()
+    checks = check_each(qtbot, controller, network, clock, [BLOCKED, GITHUB_BLOCKED])
+    assert [(c.compared, c.from_history) for c in checks] == [(False, False), (True, False)]
+    assert checks[1].changes == (("github", "reachable", "tls_blocked"),)
+    assert checks[1].notice is not None
+    assert not isinstance(open_history(), HistoryStore)  # off: nothing was kept
 
 
 def test_the_notice_says_what_changed_in_plain_words(

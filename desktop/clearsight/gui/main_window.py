@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
     language_changed = Signal(str)
     run_started = Signal()
     run_ended = Signal(object)  # ReportState
+    run_kept = Signal(object)  # ReportState with its history (watch mode reads the changes)
     report_shown = Signal(object)  # ReportState (after a run, an opened report, a language switch)
 
     def __init__(
@@ -524,8 +525,12 @@ class MainWindow(QMainWindow):
         return True
 
     def _attach(self, session: CheckSession) -> None:
-        if self.session is not None:
-            self.session.deleteLater()
+        old = self.session
+        if old is not None:
+            if old.keeping:  # its run is being kept in history: the session goes after that
+                old.history_kept.connect(old.deleteLater)
+            else:
+                old.deleteLater()
         self.session = session
         session.progressed.connect(self._on_session_progressed)
         session.diagnosed.connect(self._on_session_diagnosed)
@@ -593,12 +598,14 @@ class MainWindow(QMainWindow):
         self.run_ended.emit(state)
 
     def _on_history_kept(self, kept: ReportState) -> None:
-        """The run on screen was kept in history: say what changed since the last check."""
-        if self.state is None or self.state.report.get("report_id") != kept.report.get("report_id"):
-            return
-        self.state = dataclasses.replace(self.state, history=kept.history)
-        self.history_strip.show_history(kept.history, self.texts)
-        self.results.set_history(kept.history)
+        """A run was kept in history: say what changed since the last check (when it is the
+        run on screen: a new one may have started meanwhile)."""
+        shown = self.state
+        if shown is not None and shown.report.get("report_id") == kept.report.get("report_id"):
+            self.state = dataclasses.replace(shown, history=kept.history)
+            self.history_strip.show_history(kept.history, self.texts)
+            self.results.set_history(kept.history)
+        self.run_kept.emit(kept)
 
     def _on_session_failed(self, problem: str) -> None:
         if self.sender() is not self.session:

@@ -154,12 +154,18 @@ def rebuild_state(state: ReportState, language: str) -> ReportState:
 def keep_in_history(state: ReportState, *, consent_sensitive: bool) -> ReportState:
     """Record a finished run in history (redacted). Runs off the GUI thread: redaction and
     the database write never stall the window. A history problem is a notice, never an
-    error: the run is shown whatever happens here."""
+    error: the run is shown whatever happens here.
+
+    The state's diagnosis is that of its observations (``build_state``): redaction starts
+    from it instead of diagnosing them all over again (it diagnoses the redacted
+    observations only where a token changed them)."""
     try:
         from clearsight.history.window import keep_run
         from clearsight.report.build import build_report
 
-        redacted = build_report(state.observations, state.meta, language=state.language)
+        redacted = build_report(
+            state.observations, state.meta, language=state.language, diagnosis=state.diagnosis
+        )
         return replace(state, history=keep_run(redacted, consent_sensitive=consent_sensitive))
     except Exception:
         return state
@@ -206,6 +212,7 @@ class CheckSession(QObject):
         self._ending = False
         self._keep = False  # keep the final report in history once it is shown
         self._kept_state: ReportState | None = None
+        self._keeping = False  # from the final state shown until ``history_kept``
         self._dirty = False
         self._in_flight = False
         self._last_live = 0.0
@@ -253,6 +260,12 @@ class CheckSession(QObject):
     @property
     def running(self) -> bool:
         return self._run is not None and not self.has_ended
+
+    @property
+    def keeping(self) -> bool:
+        """The run has ended and is being kept in history: ``history_kept`` follows (the
+        session must live until then, else the run is never kept)."""
+        return self._keeping
 
     # ------------------------------------------------------------- engine events
     def _relay_event(self, event: ProgressEvent) -> None:
@@ -412,13 +425,14 @@ class CheckSession(QObject):
             )
             return
         self.has_ended = True
+        keep, self._keep = self._keep, False
+        self._keeping = keep  # already while ``ended`` is handled (watch mode waits for it)
         self.ended.emit(state)
-        if self._keep:
+        if keep:
             # Kept in history once the answer is on screen and the window is idle, off the
             # GUI thread (redacting a report again is ~0.1 s of CPU on a 2-core machine the
             # window must not compete with while it lays the answer out): the strip of what
             # changed follows a moment later.
-            self._keep = False
             self._kept_state = state
             QTimer.singleShot(KEEP_DELAY_MS, self, self._keep_now)
 
@@ -426,14 +440,19 @@ class CheckSession(QObject):
     def _keep_now(self) -> None:
         state, self._kept_state = self._kept_state, None
         if state is None:
+            self._keeping = False
             return
         consent = not self.skip_sensitive
         run_in_background(
             lambda: keep_in_history(state, consent_sensitive=consent),
-            self.history_kept.emit,
+            self._on_kept,
             None,
             owner=self,
         )
+
+    def _on_kept(self, kept: ReportState) -> None:
+        self._keeping = False
+        self.history_kept.emit(kept)
 
     def _on_final_state_failed(self, error: BaseException) -> None:
         self.has_ended = True

@@ -7,6 +7,11 @@ once: a check that falls due while another runs waits for it to end. It starts c
 with the consent a normal run needs (the first-start notice agreed to, the profile agreed
 to); sensitive services follow the user's setting as in any run of the window.
 
+What changed is history's answer for the run the window kept (``window.run_kept``): the
+window records each run once, watch mode records nothing, and after a restart the first
+check is compared with the last run kept on that profile and network. While history is
+off or paused, ``watch.changes.WatchChanges`` compares in memory (watch/changes.py).
+
 What the user sees of it is a presenter: the tray icon (``watch_tray.WatchTray``), or, where
 the desktop has no tray or notification service, a small window (``watch_window.WatchWindow``).
 """
@@ -15,23 +20,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from clearsight.gui.settings import profile_fingerprint
-from clearsight.watch.changes import Change, ChangeSource, MemoryChanges
+from clearsight.watch.changes import Change, WatchChanges
 from clearsight.watch.notify import Notice, change_lines, notice_for, service_names
 from clearsight.watch.schedule import Debounce, next_check_at
 
 if TYPE_CHECKING:
     from clearsight.gui.main_window import MainWindow
     from clearsight.gui.session import ReportState
+    from clearsight.history.store import RecordResult
 
 TICK_MS = 5000
 FIRST_CHECK_DELAY_S = 5.0  # at login the network may need a moment
+MAX_PENDING = 8  # finished runs waiting to be kept in history (normally one)
 
 
 class Stoppable(Protocol):
@@ -76,6 +83,16 @@ class WatchCheck:
     changes: tuple[Change, ...]
     compared: bool
     notice: Notice | None
+    from_history: bool = False  # the changes are history's (else compared in memory)
+
+
+@dataclass
+class _Ended:
+    """A finished run waiting for the window to keep it in history."""
+
+    trigger: str | None
+    state: ReportState
+    withheld: frozenset[str] = field(default_factory=frozenset)
 
 
 class WatchController(QObject):
@@ -88,7 +105,7 @@ class WatchController(QObject):
         self,
         window: MainWindow,
         *,
-        changes: ChangeSource | None = None,
+        changes: WatchChanges | None = None,
         clock: Callable[[], float] = time.time,
         tray_available: Callable[[], bool] = tray_usable,
         network_watch: NetworkWatchFactory = interface_watch,
@@ -98,7 +115,8 @@ class WatchController(QObject):
     ) -> None:
         super().__init__(window)
         self.window = window
-        self.changes: ChangeSource = changes if changes is not None else MemoryChanges()
+        self.changes = changes if changes is not None else WatchChanges()
+        self._ended: list[_Ended] = []
         self._clock = clock
         self._tray_available = tray_available
         self._network_watch_factory = network_watch
@@ -122,6 +140,7 @@ class WatchController(QObject):
         self._network_changed.connect(self._on_network_changed)
         window.run_started.connect(self._on_run_started)
         window.run_ended.connect(self._on_run_ended)
+        window.run_kept.connect(self._on_run_kept)
         window.language_changed.connect(self._on_language_changed)
         window.installEventFilter(self)
 
@@ -278,9 +297,31 @@ class WatchController(QObject):
         trigger, self._own_run = self._own_run, None
         if not state.final:
             return
-        result = self.changes.record(state.report)
-        changes = tuple(Change(*c) for c in result.changes)
-        compared = bool(getattr(result, "compared", True))
+        session = self.window.session
+        withheld: frozenset[str] = frozenset()
+        if session is not None and session.skip_sensitive:
+            withheld = frozenset(s.id for s in session.profile.services if s.sensitive)
+        ended = _Ended(trigger, state, withheld)
+        if session is not None and session.keeping:
+            # What changed is known once the window has kept the run in history.
+            self._ended.append(ended)
+            del self._ended[:-MAX_PENDING]
+        else:  # not kept (stopped, or one service checked again): compared with nothing
+            self._checked(ended, None)
+        if self._waiting and self.active:
+            QTimer.singleShot(0, self.tick)
+
+    def _on_run_kept(self, kept: ReportState) -> None:
+        ended = next((e for e in self._ended if e.state.report is kept.report), None)
+        if ended is None:
+            return
+        self._ended.remove(ended)
+        self._checked(ended, kept.history.result if kept.history is not None else None)
+
+    def _checked(self, ended: _Ended, kept: RecordResult | None) -> None:
+        trigger, state = ended.trigger, ended.state
+        result = self.changes.record(state.report, kept, withheld=ended.withheld)
+        changes, compared = result.changes, result.compared
         texts = self.window.texts
         notice = notice_for(changes, state.report, texts, started_by_watch=trigger is not None)
         self._last_check = self._clock()
@@ -288,15 +329,15 @@ class WatchController(QObject):
         self._last_status = summary.get("status") if isinstance(summary, dict) else None
         if compared:
             self._last_changes = tuple(change_lines(changes, service_names(state.report), texts))
-        check = WatchCheck(trigger, changes, compared, notice if self.active else None)
+        check = WatchCheck(
+            trigger, changes, compared, notice if self.active else None, result.from_history
+        )
         self._publish()
         if check.notice is not None:
             if self.presenter is not None:
                 self.presenter.notify(check.notice)
             self.notified.emit(check.notice)
         self.checked.emit(check)
-        if self._waiting and self.active:
-            QTimer.singleShot(0, self.tick)
 
     def _on_network_changed(self) -> None:
         if self.active and not self.paused:

@@ -37,15 +37,20 @@ def _text(value: object, default: str = "", limit: int = 200) -> str:
     return value[:limit] if isinstance(value, str) else default
 
 
-def summary(report: Mapping[str, Any]) -> Entry:
-    """The row's columns, read defensively (a report from a file may have any shape)."""
+def profile_name(report: Mapping[str, Any]) -> str:
+    """The profile a run is kept under: its English name (the same in every language)."""
     profile = report.get("profile")
-    profile_name = ""
+    name = ""
     if isinstance(profile, Mapping):
         names = profile.get("names")
         if isinstance(names, Mapping):
-            profile_name = _text(names.get("en"))
-        profile_name = profile_name or _text(profile.get("name"))
+            name = _text(names.get("en"))
+        name = name or _text(profile.get("name"))
+    return name
+
+
+def summary(report: Mapping[str, Any]) -> Entry:
+    """The row's columns, read defensively (a report from a file may have any shape)."""
     summary_section = report.get("summary")
     status = _text(summary_section.get("status")) if isinstance(summary_section, Mapping) else ""
     services: dict[str, str] = {}
@@ -69,7 +74,7 @@ def summary(report: Mapping[str, Any]) -> Entry:
         report_id=_text(report.get("report_id"), limit=60),
         started_at=_text(report.get("started_at"), limit=40),
         status=status or "inconclusive",
-        profile=profile_name,
+        profile=profile_name(report),
         services=services,
         names=names_by_id,
     )

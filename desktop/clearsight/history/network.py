@@ -10,6 +10,10 @@ The gateway is read from the system without sending a packet: ``/proc/net/route`
 Linux, ``route -n get default`` on macOS, ``route print`` on Windows (each parser is a pure
 function tested from fixtures). When it cannot be read, the id rests on the exit country
 alone.
+
+This is the one definition of "the same network" in Clearsight: the history store keys
+its runs by :func:`network_of`, and watch mode's in-memory comparison (used while history
+is off or paused) keys by it too.
 """
 
 from __future__ import annotations
@@ -29,6 +33,9 @@ from typing import Any
 
 SALT_FILE = "network-salt"
 _COMMAND_TIMEOUT_S = 1.0
+# Where no salt file can be read or written: one salt for this process, so ids still
+# match within it (a fresh salt per call would make every run a new network).
+_PROCESS_SALT = secrets.token_bytes(16)
 
 
 def parse_proc_net_route(text: str) -> str | None:
@@ -112,14 +119,28 @@ def default_gateway(platform: str | None = None) -> str | None:
     return None
 
 
-def install_salt(folder: Path) -> bytes:
-    """The random salt of this install, created once (a file that cannot be written gives a
-    salt for this process only: ids then match within the process)."""
-    path = folder / SALT_FILE
+def _read_salt(path: Path) -> bytes | None:
     with contextlib.suppress(OSError, ValueError):
         value = bytes.fromhex(path.read_text(encoding="ascii").strip())
         if len(value) >= 16:
             return value
+    return None
+
+
+def known_salt(folder: Path | None) -> bytes:
+    """The install's salt when its file is there, else this process's; never writes (for
+    comparisons kept in memory while history is off: nothing is created on disk)."""
+    found = _read_salt(folder / SALT_FILE) if folder is not None else None
+    return found or _PROCESS_SALT
+
+
+def install_salt(folder: Path) -> bytes:
+    """The random salt of this install, created once (a file that cannot be written gives a
+    salt for this process only: ids then match within the process)."""
+    path = folder / SALT_FILE
+    found = _read_salt(path)
+    if found is not None:
+        return found
     salt = secrets.token_bytes(16)
     with contextlib.suppress(OSError):
         folder.mkdir(parents=True, exist_ok=True)
@@ -128,7 +149,7 @@ def install_salt(folder: Path) -> bytes:
         os.replace(temporary, path)
         # Two processes may race to create it: whoever renamed last wins, read it back.
         return bytes.fromhex(path.read_text(encoding="ascii").strip())
-    return salt
+    return _PROCESS_SALT
 
 
 def exit_country(report: Mapping[str, Any]) -> str | None:
@@ -152,3 +173,10 @@ def network_id(salt: bytes, gateway: str | None, country: str | None) -> str:
     """A short salted hash; the same gateway and exit country give the same id."""
     digest = hashlib.sha256(salt + f"{gateway or '-'}|{country or '-'}".encode()).hexdigest()
     return f"net-{digest[:16]}"
+
+
+def network_of(report: Mapping[str, Any], salt: bytes) -> str:
+    """The id of the network *report* was run on: this machine's gateway now and the
+    report's exit country (call it when the run has just ended, off the GUI thread: on
+    macOS and Windows the gateway is a command's output)."""
+    return network_id(salt, default_gateway(), exit_country(report))

@@ -33,13 +33,13 @@ import sqlite3
 import time
 import zlib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from clearsight.history import entry as entries
-from clearsight.history.network import default_gateway, exit_country, install_salt, network_id
+from clearsight.history.network import install_salt, network_of
 from clearsight.history.settings import HistorySettings, load_settings
 
 SCHEMA_VERSION = 1
@@ -141,7 +141,8 @@ class Run:
 @dataclass(frozen=True)
 class RecordResult:
     """``saved``: the run is in history; ``changes``: verdicts that differ from ``previous``,
-    the last run on the same profile and network (None: the first one there)."""
+    the last run on the same profile and network (None: the first one there); ``network``:
+    the id of the run's network (network.py), also when the run could not be saved."""
 
     saved: bool
     changes: list[Change] = field(default_factory=list)
@@ -149,6 +150,7 @@ class RecordResult:
     run: Run | None = None
     notice: Notice | None = None
     elapsed_ms: float = 0.0
+    network: str | None = None
 
 
 @dataclass(frozen=True)
@@ -378,7 +380,7 @@ class HistoryStore:
 
     # -- writing -------------------------------------------------------------------------
     def network_of(self, report: Mapping[str, Any]) -> str:
-        return network_id(install_salt(self.folder), default_gateway(), exit_country(report))
+        return network_of(report, install_salt(self.folder))
 
     def record(
         self,
@@ -409,15 +411,17 @@ class HistoryStore:
         for attempt in range(2):
             try:
                 result = self._insert(summary, place, blob)
-                return _timed(result, started)
+                return _timed(result, started, place)
             except Exception as exc:
                 if _is_corrupt(exc) and attempt == 0:
                     moved = self._start_again()
                     if isinstance(moved, Notice) and moved.code == "corrupt_moved":
                         continue
-                    return _timed(RecordResult(saved=False, notice=moved), started)
-                return _timed(RecordResult(saved=False, notice=_classify(exc, self.path)), started)
-        return _timed(RecordResult(saved=False, notice=Notice("failed", str(self.path))), started)
+                    return _timed(RecordResult(saved=False, notice=moved), started, place)
+                notice = _classify(exc, self.path)
+                return _timed(RecordResult(saved=False, notice=notice), started, place)
+        notice = Notice("failed", str(self.path))
+        return _timed(RecordResult(saved=False, notice=notice), started, place)
 
     def _start_again(self) -> Notice:
         try:
@@ -438,7 +442,9 @@ class HistoryStore:
             ).fetchone()
             if existing is not None:  # the same run recorded again (a re-save): once only
                 run = _row_run(existing)
-                return RecordResult(saved=True, changes=list(run.changes), run=run)
+                return RecordResult(
+                    saved=True, changes=list(run.changes), run=run, network=run.network
+                )
             row = db.execute(
                 f"SELECT {_RUN_COLUMNS} FROM runs WHERE profile = ? AND network = ? "
                 "AND started_at <= ? ORDER BY started_at DESC, id DESC LIMIT 1",
@@ -632,13 +638,6 @@ class HistoryStore:
             return 0
 
 
-def _timed(result: RecordResult, started: float) -> RecordResult:
+def _timed(result: RecordResult, started: float, network: str) -> RecordResult:
     elapsed = (time.perf_counter() - started) * 1000
-    return RecordResult(
-        saved=result.saved,
-        changes=result.changes,
-        previous=result.previous,
-        run=result.run,
-        notice=result.notice,
-        elapsed_ms=elapsed,
-    )
+    return replace(result, elapsed_ms=elapsed, network=result.network or network)

@@ -4,6 +4,11 @@
 records the finished report, then reads the recent results of each service on the same
 profile and network. The window only formats the result (:class:`WindowHistory`), so the
 GUI thread never touches the database or redaction, and opening the window reads nothing.
+
+Watch mode reads the same result (``WindowHistory.result``): what changed since the last
+run kept on this profile and network is what it tells. While history is off or paused,
+the result still names the run's network (``RecordResult.network``), so watch mode can
+compare in memory by the same network id.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from clearsight.history.network import known_salt, network_of
 from clearsight.history.section import points_of
 from clearsight.history.settings import load_settings
 from clearsight.history.store import (
@@ -74,8 +80,13 @@ def keep_run(report: Mapping[str, Any], *, consent_sensitive: bool) -> WindowHis
         notices.append(Notice("settings", settings.problem))
     store = open_history(settings)
     if isinstance(store, HistoryUnavailable):
+        network = None
+        if report.get("outcome") != "cancelled":
+            network = network_of(report, known_salt(store.folder or settings.data_dir))
         return WindowHistory(
-            RecordResult(saved=False, notice=store.notice), {}, (*notices, store.notice)
+            RecordResult(saved=False, notice=store.notice, network=network),
+            {},
+            (*notices, store.notice),
         )
     if store.opened_notice is not None:
         notices.append(store.opened_notice)

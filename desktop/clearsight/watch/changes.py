@@ -1,28 +1,29 @@
-"""What changed between two checks of the same profile on the same network.
+"""What changed between two checks of the same profile on the same network, as watch mode
+tells it.
 
-A pure, in-memory stand-in for the history store's comparison (``clearsight.history``):
-``ChangeSource.record(report)`` returns a result whose ``changes`` are ``(service, from,
-to)`` triples against the previous check on the same profile and network, the shape of
-``HistoryStore.record(report).changes``. When the store is there, a small adapter in place
-of ``MemoryChanges`` (``record`` returns the store's result) is all watch mode needs.
+The window keeps every finished run in history (gui/session.py ``keep_in_history``);
+watch mode records nothing itself. When the run was kept, what changed is history's own
+answer for that run (``RecordResult.changes``: against the last run kept of that profile
+on that network, also one kept before the app was restarted). When it was not (history
+switched off, or paused: a file from a newer Clearsight, locked, read-only, a full
+disk), :class:`WatchChanges` compares in memory with the previous check of the same
+profile on the same network, known by history's network id (``RecordResult.network``,
+history/network.py: one definition of "the same network"); a restart forgets that.
 
-A network is known by a hash of what tells networks apart without naming them: the
-interface that carries traffic to the internet, the system's DNS servers and the exit
-country (never the Wi-Fi name). An offline check, or one that was stopped, compares with
-nothing and is not remembered: "everything is blocked" is not news when the cable is out.
+A run that was not kept at all (stopped, or one service checked again) compares with
+nothing and is not remembered: "everything is blocked" is not news when the check was cut
+short.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Protocol
+from typing import Any, NamedTuple
 
-# Checks that say nothing about the services: never compared, never remembered.
-NOT_COMPARED_STATUSES = frozenset({"offline", "captive_portal"})
-NOT_COMPARED_OUTCOMES = frozenset({"cancelled"})
+from clearsight.history.entry import profile_name
+from clearsight.history.store import RecordResult
+
 MAX_NETWORKS = 32  # a laptop that travels; the oldest network is forgotten first
 
 
@@ -32,25 +33,16 @@ class Change(NamedTuple):
     after: str  # "to"
 
 
-class RecordResult(Protocol):
-    @property
-    def changes(self) -> Sequence[tuple[str, str, str]]: ...
-
-
-class ChangeSource(Protocol):
-    """What watch mode needs of the history: record a finished check, get what changed."""
-
-    def record(self, report: Mapping[str, Any]) -> RecordResult: ...
-
-
 @dataclass(frozen=True)
 class Recorded:
     """``changes``: against the previous check on this network (empty for the first one);
-    ``compared``: whether there was a previous check to compare with."""
+    ``compared``: whether there was a previous check to compare with; ``from_history``:
+    the answer is history's (else memory's)."""
 
     changes: tuple[Change, ...] = ()
     compared: bool = False
     network: str | None = None
+    from_history: bool = False
 
 
 def verdicts(report: Mapping[str, Any]) -> dict[str, str]:
@@ -70,7 +62,7 @@ def verdicts(report: Mapping[str, Any]) -> dict[str, str]:
 
 def compare(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[Change, ...]:
     """Services whose verdict differs, in the order of ``after``. A service in only one of
-    the two (a skipped sensitive service, an edited profile) is no change."""
+    the two (a skipped sensitive service, an edited profile) is no change (as history)."""
     return tuple(
         Change(service, before[service], verdict)
         for service, verdict in after.items()
@@ -78,56 +70,43 @@ def compare(before: Mapping[str, str], after: Mapping[str, str]) -> tuple[Change
     )
 
 
-def network_key(report: Mapping[str, Any]) -> str | None:
-    """Which profile on which network a report is from (a hash: nothing readable is kept),
-    or None where the check says nothing comparable (offline, stopped, behind a login page)."""
-    summary = report.get("summary")
-    status = summary.get("status") if isinstance(summary, Mapping) else None
-    if status in NOT_COMPARED_STATUSES or report.get("outcome") in NOT_COMPARED_OUTCOMES:
-        return None
-    profile = report.get("profile")
-    network = report.get("network")
-    network = network if isinstance(network, Mapping) else {}
-    egress = network.get("egress")
-    egress = egress if isinstance(egress, Mapping) else {}
-    resolvers = network.get("resolvers")
-    parts = {
-        "profile": profile.get("name") if isinstance(profile, Mapping) else None,
-        "interface": egress.get("ipv4_interface") or egress.get("ipv6_interface"),
-        "resolvers": sorted(str(r) for r in resolvers) if isinstance(resolvers, list) else [],
-        "exit_country": network.get("exit_country"),
-    }
-    text = json.dumps(parts, sort_keys=True, ensure_ascii=True)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 @dataclass
-class MemoryChanges:
-    """The previous verdicts of each network, in memory only (a restart starts afresh)."""
+class WatchChanges:
+    """History's changes when the run was kept there, else the previous verdicts of each
+    profile and network in memory. Every run it is given is remembered in memory too, so
+    switching history off compares the next check with the last one, not with nothing."""
 
-    previous: dict[str, dict[str, str]] = field(default_factory=dict)
+    previous: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
-    def record(self, report: Mapping[str, Any]) -> Recorded:
-        key = network_key(report)
-        if key is None:
+    def record(
+        self,
+        report: Mapping[str, Any],
+        kept: RecordResult | None,
+        *,
+        withheld: Collection[str] = (),
+    ) -> Recorded:
+        """*report*: the finished run's; *kept*: what keeping it in history gave (None: it
+        was not kept); *withheld*: sensitive services the person does not allow probing
+        (forgotten here too, as history forgets them)."""
+        for verdicts_before in self.previous.values():
+            for service in withheld:
+                verdicts_before.pop(service, None)
+        network = kept.network if kept is not None else None
+        if kept is None or network is None or report.get("outcome") == "cancelled":
             return Recorded()
-        now = verdicts(report)
+        now = {s: v for s, v in verdicts(report).items() if s not in withheld}
+        key = (profile_name(report), network)
         before = self.previous.pop(key, None)
         self.previous[key] = now  # last used goes to the end
         while len(self.previous) > MAX_NETWORKS:
             del self.previous[next(iter(self.previous))]
+        if kept.saved:
+            changes = tuple(Change(c.service, c.from_, c.to) for c in kept.changes)
+            compared = kept.previous is not None or bool(changes)
+            return Recorded(changes, compared, network, from_history=True)
         if before is None:
-            return Recorded(network=key)
-        return Recorded(changes=compare(before, now), compared=True, network=key)
+            return Recorded(network=network)
+        return Recorded(compare(before, now), True, network)
 
 
-__all__ = [
-    "Change",
-    "ChangeSource",
-    "MemoryChanges",
-    "RecordResult",
-    "Recorded",
-    "compare",
-    "network_key",
-    "verdicts",
-]
+__all__ = ["Change", "Recorded", "WatchChanges", "compare", "verdicts"]
