@@ -223,33 +223,21 @@ def _merged(texts: Catalog, findings: Sequence[ReportedFinding]) -> list[Reporte
 
 
 def _merge(texts: Catalog, group: Sequence[ReportedFinding]) -> ReportedFinding:
-    """One finding for several: every param as the list of its values (each once), every
+    """One finding for several: each param as the list of its words (each once), every
     subject, and its words said again for them all."""
-    values: dict[str, list[ParamValue]] = {}
-    for item in group:
-        for name, value in item.finding.params.items():
-            seen = values.setdefault(name, [])
-            if value not in seen:
-                seen.append(value)
-    params: dict[str, ParamValue] = {name: _listed(found) for name, found in values.items()}
     first = group[0].finding
+    names = dict.fromkeys(name for item in group for name in item.finding.params)
+    params: dict[str, ParamValue] = {
+        name: list(dict.fromkeys(word for item in group for word in item.finding.words(name)))
+        for name in names
+    }
     finding = replace(
         first,
         subjects=tuple(s for item in group for s in item.finding.subjects),
         params=params,
     )
-    words = texts.finding(first.code, params)
-    return ReportedFinding(finding, Words(words.title, words.explanation, words.advice))
-
-
-def _listed(values: Iterable[ParamValue]) -> list[str]:
-    """Several values of one param as one list of words (a list's own items in it)."""
-    out: list[str] = []
-    for value in values:
-        for item in value if isinstance(value, list) else [value]:
-            if item is not None and str(item) not in out:
-                out.append(str(item))
-    return out
+    texts_of = texts.finding(first.code, params)
+    return ReportedFinding(finding, Words(texts_of.title, texts_of.explanation, texts_of.advice))
 
 
 def _status_badge(texts: Catalog, status: str, services: Iterable[ServiceLine]) -> str:
@@ -355,7 +343,7 @@ def finding_evidence(
     """A finding's params, labelled, and the services it is about (by name, where its
     params do not already name them)."""
     rows = finding_rows(texts, finding.params)
-    if finding.subjects and not finding.params.get("services"):
+    if finding.subjects and not finding.words("services"):
         shown = [(names or {}).get(s, s) for s in finding.subjects]
         rows.append(((label(texts, "subjects"),), texts.join(shown)))
     return _lines(texts, rows)

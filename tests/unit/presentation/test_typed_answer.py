@@ -263,6 +263,11 @@ def test_findings_said_once_for_all_their_instances(code: FindingCode) -> None:
     findings = tuple(Finding(code, "info", (f"s{i}",), p) for i, p in enumerate(params))
     (line,) = compose_reported(_reported("ok", (), findings)).findings
     assert line.subjects == ("s0", "s1", "s2")
+    # Every param, each value once, in the order found.
+    assert line.evidence.splitlines()[:2] == [
+        f"{EN.raw('evidence', 'resolver')}: Cloudflare, Google, Quad9",
+        f"{EN.raw('evidence', 'address')}: 192.0.2.1, 192.0.2.9",
+    ]
     assert all(name in line.explanation for name in ("Cloudflare", "Google", "Quad9"))
     assert line.title != f"Title of {code}"  # said again for all of them
 
