@@ -219,6 +219,18 @@ class Finding:
     subjects: tuple[str, ...] = ()
     params: Params = field(default_factory=dict)
 
+    def word(self, name: str) -> str | None:
+        """The param *name* when it is a word (None: not there, or a number or a list)."""
+        value = self.params.get(name)
+        return value if isinstance(value, str) else None
+
+    def words(self, name: str) -> tuple[str, ...]:
+        """The param *name* as words: a list's, a single word as one (none otherwise)."""
+        value = self.params.get(name)
+        if isinstance(value, list):
+            return tuple(value)
+        return (value,) if isinstance(value, str) else ()
+
 
 # The report's ``network`` section.
 @dataclass(frozen=True)

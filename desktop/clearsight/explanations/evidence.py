@@ -18,6 +18,8 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
+from dataclasses import fields as dataclass_fields
+from dataclasses import is_dataclass
 from typing import Final
 
 from clearsight.explanations.catalog import Catalog, clean_value
@@ -95,7 +97,9 @@ def finding_rows(texts: Catalog, params: Mapping[str, object]) -> list[Row]:
 
 
 def evidence_rows(texts: Catalog, value: object) -> list[Row]:
-    """(labels from the top down, value) for every non-empty field: a list of plain values
+    """(labels from the top down, value) for every non-empty field of the evidence (its
+    JSON, or the typed evidence itself: a dataclass's fields read as its JSON keys, in
+    order; a field left out of the JSON is one that is empty): a list of plain values
     is one value joined as the language lists things, the items of a list of records are
     numbered only when there are several. A service checked at one web address reads
     without a "Web page ›" before every line, and says each fact once."""
@@ -106,6 +110,7 @@ def _rows(texts: Catalog, value: object, path: Path, fields: Path) -> list[Row]:
     # ``path``: the labels so far; ``fields``: the field names they translate (no indices).
     field = fields[-1] if fields else ""
     parent = fields[-2] if len(fields) > 1 else ""
+    value = _plain(value)
     if len(path) > MAX_DEPTH:
         return [(path, json.dumps(value, ensure_ascii=False))]
     if isinstance(value, Mapping):
@@ -116,7 +121,7 @@ def _rows(texts: Catalog, value: object, path: Path, fields: Path) -> list[Row]:
                 rows += _rows(texts, item, (*path, label(texts, name, field)), (*fields, name))
         return rows
     if isinstance(value, list | tuple):
-        items = [item for item in value if not _empty(item)]
+        items = [_plain(item) for item in value if not _empty(item)]
         if all(not isinstance(item, Mapping | list | tuple) for item in items):
             shown = [value_text(texts, field, parent, item) for item in items]
             separator = texts.raw("ui", "list_separator") or ", "
@@ -131,6 +136,14 @@ def _rows(texts: Catalog, value: object, path: Path, fields: Path) -> list[Row]:
             rows += _rows(texts, item, step, fields)
         return rows
     return [(path, value_text(texts, field, parent, value))]
+
+
+def _plain(value: object) -> object:
+    """The typed evidence (``diagnosis.model``) as its JSON is: a record's fields by name,
+    in order (a field the JSON leaves out is an empty one). Anything else as it is."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {item.name: getattr(value, item.name) for item in dataclass_fields(value)}
+    return value
 
 
 def _empty(value: object) -> bool:

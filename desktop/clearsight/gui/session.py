@@ -120,18 +120,21 @@ def build_state(
         finished_checks=finished_checks,
         opened_from=opened_from,
         diagnosis=diagnosis,
-        answer=composed_answer(report, language),
+        answer=composed_answer(report, language, diagnosis),
     )
 
 
-def composed_answer(report: dict[str, Any], language: str) -> Answer:
-    """The answer of *report*, with each service's lazily worked-out lines filled in now:
-    composing 55 rows with their evidence on the GUI thread held the window up for 40-80 ms
-    per redraw while a run went on."""
+def composed_answer(
+    report: dict[str, Any], language: str, diagnosis: Diagnosis | None = None
+) -> Answer:
+    """The answer of *report* (built from *diagnosis*, when given: not read back from the
+    report), with each service's lazily worked-out lines filled in now: composing 55 rows
+    with their evidence on the GUI thread held the window up for 40-80 ms per redraw while
+    a run went on."""
     from clearsight.explanations import catalog
     from clearsight.presentation.answer import compose
 
-    answer = compose(report, catalog(language))
+    answer = compose(report, catalog(language), diagnosis)
     for service in answer.services:
         _ = service.evidence_text
     return answer

@@ -1,22 +1,49 @@
 """The whole answer of a report, as the window, the HTML, PDF and text reports all show it.
 
-:func:`compose` reads a report (``report/build.py``: the diagnosis with its texts, or a
-saved one) and returns its headline, actions, findings by section and service rows with
-their tones, badges, layer lines and evidence lines. The renderers only lay this out; none
-decides what is said, in which colour or in which order.
+:func:`compose_reported` composes, from a report's typed diagnosis and the words the report
+adds (:mod:`.reported`), its headline, actions, findings by section and service rows with
+their tones, badges, layer lines and evidence lines; :func:`compose` does so for a report
+dict (``report/build.py``: the diagnosis with its texts, or a saved one). The renderers only
+lay this out; none decides what is said, in which colour or in which order.
 
 Values are plain strings: each renderer escapes for its own format.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, Final
+from typing import Final
 
-from clearsight.explanations import Catalog, catalog, clean_value
+from clearsight.diagnosis.model import (
+    Diagnosis,
+    Finding,
+    LayerResult,
+    ParamValue,
+    ServiceEvidence,
+    ServiceVerdict,
+)
+from clearsight.diagnosis.vocabulary import (
+    FindingCode,
+    Layer,
+    LayerStatus,
+    ServicePath,
+    Severity,
+    Status,
+    Verdict,
+)
+from clearsight.explanations import Catalog, catalog
 from clearsight.explanations.evidence import evidence_rows, finding_rows, label
+from clearsight.presentation.reported import (
+    NO_EVIDENCE,
+    Reported,
+    ReportedFinding,
+    ReportedService,
+    Words,
+    read_reported,
+    text_of,
+)
 from clearsight.presentation.summary import Action
 from clearsight.presentation.tones import Tone, severity_tone, status_tone, verdict_tone
 
@@ -43,9 +70,9 @@ def finding_section(code: str) -> str:
 
 @dataclass(frozen=True)
 class LayerLine:
-    layer: str
+    layer: Layer
     label: str
-    status: str  # ok | failed | forged | not_run
+    status: LayerStatus
     status_label: str
     failure: str | None
     line: str  # "Connection: Failed (no answer)"
@@ -53,8 +80,8 @@ class LayerLine:
 
 @dataclass(frozen=True)
 class FindingLine:
-    code: str
-    severity: str
+    code: FindingCode
+    severity: Severity
     section: str
     tone: Tone
     badge: str
@@ -72,8 +99,8 @@ class ServiceLine:
     group: str  # as the profile writes it
     group_title: str  # in the report's language
     domestic: bool
-    path: str
-    verdict: str
+    path: ServicePath
+    verdict: Verdict
     tone: Tone
     badge: str
     title: str
@@ -83,21 +110,21 @@ class ServiceLine:
     layers: tuple[LayerLine, ...]
     layers_text: str
     notes: tuple[str, ...]  # "Local service, for comparison", "Through your proxy: …"
-    evidence: Any  # the diagnosis's evidence, as JSON values
+    evidence: ServiceEvidence  # what the diagnosis measured
+    via_proxy: Verdict | None = None  # what the same check gave through the proxy
     texts: Catalog = field(repr=False, compare=False, default_factory=lambda: catalog("en"))
-    source: Mapping[str, Any] = field(repr=False, compare=False, default_factory=dict)
 
     @cached_property
     def evidence_text(self) -> str:
         """The evidence, labelled, one fact a line (worked out when first shown: a window
         showing a run redraws often)."""
-        return _service_evidence(self.texts, self.source)
+        return _service_evidence(self.texts, self.evidence, self.via_proxy)
 
 
 @dataclass(frozen=True)
 class Answer:
     texts: Catalog
-    status: str
+    status: Status
     tone: Tone
     badge: str
     headline: str
@@ -133,37 +160,24 @@ class Answer:
         return next((a for a in self.actions if a.id == action_id), None)
 
 
-def as_dict(value: object) -> dict[str, Any]:
-    """A JSON object from a saved report, or an empty one when the value is something else."""
-    return value if isinstance(value, dict) else {}
+def compose(
+    report: Mapping[str, object],
+    texts: Catalog | None = None,
+    diagnosis: Diagnosis | None = None,
+) -> Answer:
+    """The answer of a report, in its language (or ``texts``'s). *diagnosis*, when given,
+    is the one the report was built from (else it is read from the report)."""
+    return compose_reported(read_reported(report, diagnosis), texts)
 
 
-def text_of(value: object, limit: int = 2000) -> str:
-    """Text safe to show (no control or bidi characters), cut only when absurdly long."""
-    if value is None:
-        return ""
-    text = str(value)
-    # Printable text has no control, format (bidi) or surrogate characters: nothing to do.
-    if len(text) <= limit and text.isprintable():
-        return text.strip()
-    return clean_value(text, limit)
-
-
-def compose(report: Mapping[str, Any], texts: Catalog | None = None) -> Answer:
-    """The answer of a report, in its language (or ``texts``'s)."""
-    texts = texts or catalog(str(report.get("language") or "en"))
-    summary = as_dict(report.get("summary"))
-    status = text_of(summary.get("status") or "inconclusive")
-    services = tuple(
-        _service_line(texts, s, status) for s in report.get("services") or [] if isinstance(s, dict)
-    )
+def compose_reported(reported: Reported, texts: Catalog | None = None) -> Answer:
+    """The answer of a report's typed diagnosis and words, in the report's language (or
+    ``texts``'s)."""
+    texts = texts or catalog(reported.language)
+    status = reported.diagnosis.status
+    services = tuple(_service_line(texts, s, status) for s in reported.services)
     names = {s.id: s.name for s in services}
-    findings = tuple(
-        _finding_line(texts, f, names)
-        for f in _merged(texts, [f for f in report.get("findings") or [] if isinstance(f, dict)])
-    )
-    profile = as_dict(report.get("profile"))
-    contact = profile.get("support_contact")
+    findings = tuple(_finding_line(texts, f, names) for f in _merged(texts, reported.findings))
     hide = status in ("offline", "captive_portal") and all(
         s.verdict == "inconclusive" for s in services
     )
@@ -172,55 +186,58 @@ def compose(report: Mapping[str, Any], texts: Catalog | None = None) -> Answer:
         status=status,
         tone=status_tone(status),
         badge=_status_badge(texts, status, services),
-        headline=text_of(summary.get("headline")),
-        actions=_actions(summary),
+        headline=reported.headline,
+        actions=reported.actions,
         findings=findings,
         services=services,
         show_services=not hide,
-        support_contact=text_of(contact) if isinstance(contact, str) and contact.strip() else None,
-        report_id=text_of(report.get("report_id")),
+        support_contact=reported.support_contact,
+        report_id=reported.report_id,
     )
 
 
 #: Findings said once for all their instances (one per DNS server): "Encrypted DNS
 #: (Cloudflare, Google, Quad9) is blocked", not three rows that differ in one word.
-MERGED_FINDINGS: Final = frozenset({"doh_blocked", "dns_resolver_unreachable"})
+MERGED_FINDINGS: Final[frozenset[FindingCode]] = frozenset(
+    {"doh_blocked", "dns_resolver_unreachable"}
+)
 
 
-def _merged(texts: Catalog, findings: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    seen: dict[tuple[str, str], dict[str, Any]] = {}
-    for finding in findings:
-        code = str(finding.get("code"))
-        key = (code, str(finding.get("severity")))
-        params = finding.get("params")
-        if code not in MERGED_FINDINGS or not isinstance(params, dict):
-            out.append(finding)
-            continue
-        first = seen.get(key)
-        if first is None:
-            merged = {**finding, "params": {k: [v] for k, v in params.items()}}
-            seen[key] = merged
-            out.append(merged)
-            continue
-        for name, value in params.items():
-            values = first["params"].setdefault(name, [])
-            if value not in values:
-                values.append(value)
-        first["subjects"] = [*(first.get("subjects") or []), *(finding.get("subjects") or [])]
-        first["_merged"] = True
-    for finding in out:
-        if finding.pop("_merged", False):
-            words = texts.finding(str(finding["code"]), finding["params"])
-            finding.update(title=words.title, explanation=words.explanation, advice=words.advice)
-        elif str(finding.get("code")) in MERGED_FINDINGS and isinstance(
-            finding.get("params"), dict
-        ):
-            finding["params"] = {
-                k: v[0] if isinstance(v, list) and len(v) == 1 else v
-                for k, v in finding["params"].items()
-            }
-    return out
+def _merged(texts: Catalog, findings: Sequence[ReportedFinding]) -> list[ReportedFinding]:
+    """The findings in order, those of ``MERGED_FINDINGS`` one per code and severity (in
+    the place of the first)."""
+    slots: list[list[ReportedFinding]] = []
+    merged: dict[tuple[str, str], list[ReportedFinding]] = {}
+    for item in findings:
+        finding = item.finding
+        if finding.code in MERGED_FINDINGS:
+            key = (finding.code, finding.severity)
+            if key in merged:
+                merged[key].append(item)
+                continue
+            merged[key] = [item]
+            slots.append(merged[key])
+        else:
+            slots.append([item])
+    return [group[0] if len(group) == 1 else _merge(texts, group) for group in slots]
+
+
+def _merge(texts: Catalog, group: Sequence[ReportedFinding]) -> ReportedFinding:
+    """One finding for several: each param as the list of its words (each once), every
+    subject, and its words said again for them all."""
+    first = group[0].finding
+    names = dict.fromkeys(name for item in group for name in item.finding.params)
+    params: dict[str, ParamValue] = {
+        name: list(dict.fromkeys(word for item in group for word in item.finding.words(name)))
+        for name in names
+    }
+    finding = replace(
+        first,
+        subjects=tuple(s for item in group for s in item.finding.subjects),
+        params=params,
+    )
+    texts_of = texts.finding(first.code, params)
+    return ReportedFinding(finding, Words(texts_of.title, texts_of.explanation, texts_of.advice))
 
 
 def _status_badge(texts: Catalog, status: str, services: Iterable[ServiceLine]) -> str:
@@ -234,103 +251,71 @@ def _status_badge(texts: Catalog, status: str, services: Iterable[ServiceLine]) 
     return texts.summary_badge(status)
 
 
-def _actions(summary: Mapping[str, Any]) -> tuple[Action, ...]:
-    """``summary.actions``; a report from before actions had ids has only ``advice``."""
-    actions: list[Action] = []
-    for item in summary.get("actions") or []:
-        if isinstance(item, dict) and item.get("text"):
-            url = item.get("url")
-            actions.append(
-                Action(
-                    text_of(item.get("id")),
-                    text_of(item.get("text")),
-                    url
-                    if isinstance(url, str) and url.startswith(("http://", "https://"))
-                    else None,
-                )
-            )
-    if actions:
-        return tuple(actions)
-    return tuple(
-        Action(f"advice_{index}", text_of(text))
-        for index, text in enumerate(summary.get("advice") or [], start=1)
-        if text
-    )
-
-
-def _service_line(texts: Catalog, service: Mapping[str, Any], status: str) -> ServiceLine:
-    verdict = text_of(service.get("verdict") or "inconclusive")
+def _service_line(texts: Catalog, reported: ReportedService, status: str) -> ServiceLine:
+    service: ServiceVerdict = reported.verdict
+    words = reported.words
+    verdict = service.verdict
     behind_login = status == "captive_portal" and verdict != "reachable"
-    explanation = text_of(service.get("explanation"))
-    title = text_of(service.get("title"))
-    layers_data = as_dict(service.get("layers"))
-    layers = tuple(
-        _layer(texts, layer, layers_data[layer])
-        for layer in LAYERS
-        if isinstance(layers_data.get(layer), dict)
-    )
+    layers = tuple(_layer(texts, layer, result) for layer, result in service.layers.items())
     notes: list[str] = []
-    if service.get("domestic"):
+    if service.domestic:
         notes.append(texts.ui("domestic_control"))
-    if service.get("path") in ("vpn", "proxy"):
-        notes.append(texts.ui(f"path_{service.get('path')}"))
-    via_proxy = service.get("via_proxy")
-    if isinstance(via_proxy, str):
-        notes.append(texts.ui("via_proxy", result=texts.verdict_badge(via_proxy)))
-    group = text_of(service.get("group"))
+    if service.path in ("vpn", "proxy"):
+        notes.append(texts.ui(f"path_{service.path}"))
+    if service.via_proxy is not None:
+        notes.append(texts.ui("via_proxy", result=texts.verdict_badge(service.via_proxy)))
+    group = text_of(service.group)
     return ServiceLine(
-        id=text_of(service.get("id")),
-        name=text_of(service.get("name") or service.get("id")),
+        id=text_of(service.id),
+        name=reported.name,
         group=group,
         group_title=texts.group(group) if group else "",
-        domestic=bool(service.get("domestic")),
-        path=text_of(service.get("path") or "direct"),
+        domestic=service.domestic,
+        path=service.path,
         verdict=verdict,
         tone="warn" if behind_login else verdict_tone(verdict),
         badge=texts.ui("badge_login_first") if behind_login else texts.verdict_badge(verdict),
-        title=title,
-        explanation=explanation,
+        title=words.title,
+        explanation=words.explanation,
         # A problem is explained at once; "Works normally" is enough for a working service.
-        summary=title if verdict == "reachable" else explanation,
-        advice=text_of(service.get("advice")) if verdict != "reachable" else None,
+        summary=words.title if verdict == "reachable" else words.explanation,
+        advice=words.advice if verdict != "reachable" else None,
         layers=layers,
         layers_text=texts.ui("meta_separator").join(layer.line for layer in layers),
         notes=tuple(notes),
-        evidence=service.get("evidence"),
+        evidence=service.evidence,
+        via_proxy=service.via_proxy,
         texts=texts,
-        source=service,
     )
 
 
-def _layer(texts: Catalog, layer: str, data: Mapping[str, Any]) -> LayerLine:
-    status = text_of(data.get("status") or "not_run")
+def _layer(texts: Catalog, layer: Layer, result: LayerResult) -> LayerLine:
     layer_label = texts.layer_label(layer)
-    status_label = texts.layer_status_label(status)
-    failure = text_of(data.get("failure")) or None
+    status_label = texts.layer_status_label(result.status)
+    failure = text_of(result.failure) or None
     if failure:
         line = texts.ui(
             "layer_line_failure", layer=layer_label, status=status_label, failure=failure
         )
     else:
         line = texts.ui("layer_line", layer=layer_label, status=status_label)
-    return LayerLine(layer, layer_label, status, status_label, failure, line)
+    return LayerLine(layer, layer_label, result.status, status_label, failure, line)
 
 
 def _finding_line(
-    texts: Catalog, finding: Mapping[str, Any], names: Mapping[str, str]
+    texts: Catalog, reported: ReportedFinding, names: Mapping[str, str]
 ) -> FindingLine:
-    code = text_of(finding.get("code"))
-    severity = text_of(finding.get("severity") or "info")
+    finding = reported.finding
     return FindingLine(
-        code=code,
-        severity=severity,
-        section=finding_section(code),
-        tone=severity_tone(severity),
-        badge=texts.severity_label(severity),
-        title=text_of(finding.get("title") or code),
-        explanation=text_of(finding.get("explanation")),
-        advice=text_of(finding.get("advice")),
-        subjects=tuple(str(s) for s in finding.get("subjects") or []),
+        code=finding.code,
+        severity=finding.severity,
+        section=finding_section(finding.code),
+        tone=severity_tone(finding.severity),
+        badge=texts.severity_label(finding.severity),
+        title=reported.words.title,
+        explanation=reported.words.explanation,
+        advice=reported.words.advice,
+        subjects=finding.subjects,
         evidence=finding_evidence(texts, finding, names),
     )
 
@@ -339,28 +324,27 @@ def _lines(texts: Catalog, rows: Iterable[tuple[tuple[str, ...], str]]) -> str:
     return "\n".join(f"{' › '.join(path)}{texts.ui('label_colon')}{value}" for path, value in rows)
 
 
-def _service_evidence(texts: Catalog, service: Mapping[str, Any]) -> str:
+def _service_evidence(
+    texts: Catalog, evidence: ServiceEvidence, via_proxy: Verdict | None = None
+) -> str:
     """One labelled line per measured fact (addresses, timings, the certificate, what
     went wrong), in the report's language."""
-    evidence = service.get("evidence")
-    if not isinstance(evidence, dict):
+    if evidence == NO_EVIDENCE:
         return ""
     rows = evidence_rows(texts, evidence)
-    if service.get("via_proxy"):
-        rows.append(((label(texts, "via_proxy"),), texts.verdict_badge(str(service["via_proxy"]))))
+    if via_proxy is not None:
+        rows.append(((label(texts, "via_proxy"),), texts.verdict_badge(via_proxy)))
     return _lines(texts, rows)
 
 
 def finding_evidence(
-    texts: Catalog, finding: Mapping[str, Any], names: Mapping[str, str] | None = None
+    texts: Catalog, finding: Finding, names: Mapping[str, str] | None = None
 ) -> str:
     """A finding's params, labelled, and the services it is about (by name, where its
     params do not already name them)."""
-    params = finding.get("params")
-    rows = finding_rows(texts, params) if isinstance(params, dict) else []
-    subjects = [str(s) for s in finding.get("subjects") or []]
-    if subjects and not (isinstance(params, dict) and params.get("services")):
-        shown = [(names or {}).get(s, s) for s in subjects]
+    rows = finding_rows(texts, finding.params)
+    if finding.subjects and not finding.words("services"):
+        shown = [(names or {}).get(s, s) for s in finding.subjects]
         rows.append(((label(texts, "subjects"),), texts.join(shown)))
     return _lines(texts, rows)
 
@@ -369,15 +353,16 @@ def finding_evidence(
 MESSAGE_SERVICES: Final = 8
 
 
-def support_message(report: Mapping[str, Any]) -> str:
+def support_message(report: Mapping[str, object]) -> str:
     """A ready message for IT support (the window copies it): who it is for, what was
     found, what does not work, and the report's ID, in the report's language."""
-    answer = compose(report)
+    reported = read_reported(report)
+    answer = compose_reported(reported)
     texts = answer.texts
     lines: list[str] = []
     if answer.support_contact:
         lines += [texts.ui("it_message_to", contact=answer.support_contact), ""]
-    started = text_of(report.get("started_at"))
+    started = reported.started_at
     when = f"{started[:10]} {started[11:16]} UTC" if len(started) >= 16 else started
     lines += [
         texts.ui("it_message_greeting"),

@@ -384,7 +384,7 @@ class _Composer:
         texts = self.texts
         if action_id == "log_in":
             portal = self.d.finding("captive_portal")
-            location = str((portal.params if portal else {}).get("location") or "")
+            location = (portal.word("location") if portal else None) or ""
             if location.startswith(("http://", "https://")):
                 return Action("log_in", _action_text(texts, "log_in_at", url=location), location)
             return Action("log_in", _action_text(texts, "log_in"))

@@ -13,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from clearsight.diagnosis.model import AddressEvidence, ServiceEvidence
 from clearsight.explanations import Catalog, catalog, clean_value, format_number
-from clearsight.presentation.answer import Answer, FindingLine, LayerLine, compose
-from clearsight.presentation.answer import as_dict as as_dict
+from clearsight.presentation.answer import Answer, FindingLine, LayerLine, ServiceLine, compose
 from clearsight.presentation.summary import Action
 from clearsight.presentation.tones import verdict_tone as verdict_tone
 
@@ -86,7 +86,7 @@ class ServiceRow:
     advice: str | None  # None when the service works
     layers: tuple[LayerLine, ...]
     notes: tuple[str, ...]  # "Local service, for comparison", "Through your proxy: …"
-    evidence: Any  # the diagnosis's evidence, as JSON values
+    evidence: ServiceEvidence  # what the diagnosis measured
     timing: Timing | None
 
 
@@ -119,6 +119,11 @@ class ReportView:
 
     def ui(self, key: str, **params: object) -> str:
         return self.texts.ui(key, **params)
+
+
+def as_dict(value: object) -> dict[str, Any]:
+    """A JSON object from a saved report, or an empty one when the value is something else."""
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: object, limit: int = 2000) -> str:
@@ -154,18 +159,14 @@ def redaction_line(report: dict[str, Any], texts: Catalog) -> str | None:
     return texts.ui("redaction_removed", items=texts.join(items))
 
 
-def _timing(service: dict[str, Any], observations: list[Any]) -> Timing | None:
+def _timing(service: ServiceLine, observations: list[Any]) -> Timing | None:
     """The steps of the service's deciding URL, from its evidence (and the DNS query)."""
-    evidence = service.get("evidence")
-    if not isinstance(evidence, dict):
-        return None
-    urls = [u for u in evidence.get("urls") or [] if isinstance(u, dict)]
-    entry = next((u for u in urls if u.get("verdict") == service.get("verdict")), None)
-    if entry is None and urls:
-        entry = urls[0]
+    evidence = service.evidence
+    urls = evidence.urls
+    entry = next((u for u in urls if u.verdict == service.verdict), urls[0] if urls else None)
     if entry is None:
         return None
-    host = str(entry.get("host") or evidence.get("host") or "").lower()
+    host = (entry.host or evidence.host or "").lower()
     dns_ms = None
     for record in observations:
         if (
@@ -177,43 +178,39 @@ def _timing(service: dict[str, Any], observations: list[Any]) -> Timing | None:
         ):
             dns_ms = float(record["elapsed_ms"])
             break
-    layers = as_dict(service.get("layers"))
-    failed = [
-        layer
-        for layer in LAYERS
-        if isinstance(layers.get(layer), dict)
-        and layers[layer].get("status") in ("failed", "forged")
-    ]
-    failure = next(
-        (layers[layer].get("failure") for layer in failed if layers[layer].get("failure")), None
-    )
-    addresses = [a for a in entry.get("addresses") or [] if isinstance(a, dict)]
+    failed = [line for line in service.layers if line.status in ("failed", "forged")]
+    failure = next((line.failure for line in failed if line.failure), None)
     # The address that got furthest tells where the time went.
-    best: dict[str, Any] | None = None
-    for address in addresses:
+    best: AddressEvidence | None = None
+    for address in entry.addresses:
         if best is None or _depth(address) > _depth(best):
             best = address
     connect_ms = tls_ms = http_ms = None
     if best is not None:
-        attempts = [a for a in best.get("tcp") or [] if isinstance(a, dict)]
-        done = next((a for a in attempts if a.get("failure") is None), None)
+        attempts = best.tcp or ()
+        done = next((a for a in attempts if a.failure is None), None)
         chosen = done or (attempts[-1] if attempts else None)
-        connect_ms = _ms(chosen.get("ms")) if chosen else None
-        tls = best.get("tls")
-        tls_ms = _ms(tls.get("ms")) if isinstance(tls, dict) else None
-        http = best.get("http")
-        http_ms = _ms(http.get("ms")) if isinstance(http, dict) else None
+        connect_ms = _ms(chosen.ms) if chosen else None
+        tls_ms = _ms(best.tls.ms) if best.tls is not None else None
+        http_ms = _ms(best.http.ms) if best.http is not None else None
     if dns_ms is None and connect_ms is None and http_ms is None:
         return None
-    return Timing(dns_ms, connect_ms, tls_ms, http_ms, frozenset(failed), _text(failure) or None)
+    return Timing(
+        dns_ms,
+        connect_ms,
+        tls_ms,
+        http_ms,
+        frozenset(line.layer for line in failed),
+        _text(failure) or None,
+    )
 
 
-def _depth(address: dict[str, Any]) -> int:
-    return sum(1 for key in ("tcp", "tls", "http") if address.get(key))
+def _depth(address: AddressEvidence) -> int:
+    return sum(1 for step in (address.tcp, address.tls, address.http) if step)
 
 
-def _ms(value: object) -> float | None:
-    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+def _ms(value: float | None) -> float | None:
+    if value is not None and value >= 0:
         return float(value)
     return None
 
@@ -251,13 +248,9 @@ def build_view(report: dict[str, Any]) -> ReportView:
             layers=line.layers,
             notes=line.notes,
             evidence=line.evidence,
-            timing=_timing(as_dict(service), observations),
+            timing=_timing(line, observations),
         )
-        for line, service in zip(
-            answer.services,
-            (s for s in report.get("services") or [] if isinstance(s, dict)),
-            strict=True,
-        )
+        for line in answer.services
     ]
     if not answer.show_services:
         rows = []  # nothing answered: rows of "unclear" would only bury the answer

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from clearsight.diagnosis.vocabulary import FINDING_CODES
+from clearsight.presentation.answer import MERGED_FINDINGS
 from clearsight.report.files import report_json
 from clearsight.report.html import render_html
 from clearsight.report.pdf import print_html
@@ -49,8 +51,11 @@ def _crowded(report: dict[str, Any], services: int, findings: int) -> dict[str, 
         template | {"id": f"extra{i}", "name": f"Extra service {i}", "group": f"Group {i % 7}"}
         for i in range(services)
     ]
+    # Findings of every code (each said once: none of those said once for all their
+    # instances), with the words of the report's own.
+    codes = [c for c in FINDING_CODES if c not in MERGED_FINDINGS]
     crowded["findings"] += [
-        report["findings"][i % len(report["findings"])] | {"code": f"extra_{i}"}
+        report["findings"][i % len(report["findings"])] | {"code": codes[i % len(codes)]}
         for i in range(findings)
     ]
     return crowded
