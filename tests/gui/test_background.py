@@ -5,11 +5,12 @@ GUI thread, never on the worker."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pytest
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 
 from clearsight.gui.background import pending_operations, run_in_background
 
@@ -114,3 +115,26 @@ def test_what_the_work_held_is_freed_on_the_gui_thread(qtbot: Any, fails: bool) 
     assert kinds == ["failure" if fails else "success"]
     qtbot.waitUntil(lambda: bool(Marker.freed_on), timeout=5000)
     assert Marker.freed_on == [threading.main_thread().name]
+
+
+def test_many_works_are_all_freed_on_the_gui_thread(qtbot: Any) -> None:
+    # The result may be delivered (and its event freed) before the worker thread has
+    # ended: whatever the timing, the worker must not hold the last reference then. One
+    # at a time, delivered as eagerly as a busy window would: that timing is the race.
+    Marker.freed_on.clear()
+    kinds: list[str] = []
+    count = 300
+    release = threading.Event()
+    release.set()
+    for n in range(count):
+        run_in_background(
+            _work_holding_a_marker(n % 3 == 0, release),
+            lambda _: kinds.append("success"),
+            lambda _: kinds.append("failure"),
+        )
+        deadline = time.monotonic() + 5
+        while pending_operations() and time.monotonic() < deadline:
+            QCoreApplication.processEvents()
+    qtbot.waitUntil(lambda: len(Marker.freed_on) == count, timeout=5000)
+    assert len(kinds) == count
+    assert set(Marker.freed_on) == {threading.main_thread().name}

@@ -43,7 +43,8 @@ class _Pending:
 class _Dispatcher(QObject):
     """Lives in the GUI thread; receives every result and calls its callbacks there."""
 
-    arrived = Signal(int, bool, object, object)  # token, succeeded, result or error, op
+    # token, succeeded, the box: [work, its result or error], emptied on the GUI thread
+    arrived = Signal(int, bool, object)
 
     def __init__(self, parent: QObject | None) -> None:
         super().__init__(parent)
@@ -52,19 +53,23 @@ class _Dispatcher(QObject):
         self.tokens = itertools.count(1)
         self.arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(int, bool, object, object)
-    def _deliver(self, token: int, succeeded: bool, value: Any, op: object) -> None:
-        del op  # released here, on the GUI thread
+    @Slot(int, bool, object)
+    def _deliver(self, token: int, succeeded: bool, box: list[Any]) -> None:
+        value = box[-1]
+        box.clear()  # the work and its result are let go of here, on the GUI thread
+        del box
         with self.lock:
             pending = self.pending.pop(token, None)
         if pending is None:
             return
         if pending.owner is not None and not shiboken6.isValid(pending.owner):
             return  # the window or session it was for is gone
+        on_success, on_failure = pending.on_success, pending.on_failure
+        del pending  # a callback's error, printed by Qt, must not keep the owner alive
         if succeeded:
-            pending.on_success(value)
-        elif pending.on_failure is not None:
-            pending.on_failure(value)
+            on_success(value)
+        elif on_failure is not None:
+            on_failure(value)
 
 
 _dispatcher: _Dispatcher | None = None
@@ -95,19 +100,21 @@ def run_in_background(
         token = next(dispatcher.tokens)
         dispatcher.pending[token] = _Pending(on_success, on_failure, owner)
     arrived = dispatcher.arrived  # the bound signal, taken on the GUI thread
-    handed: list[Callable[[], T]] = [op]
+    # The worker holds the work and its result only in this box, which the GUI thread
+    # empties: no local of the worker can be the last reference once the result is sent.
+    box: list[Any] = [op]
     del op
 
     def work() -> None:
-        task = handed.pop()
-        outcome: tuple[bool, object]
+        succeeded = True
         try:
-            outcome = (True, task())
-        except Exception as exc:  # delivered to the GUI as a value
-            outcome = (False, exc)
+            box.append(box[0]())
+        except BaseException as exc:  # delivered to the GUI as a value (a test's too)
+            succeeded = False
+            box.append(exc)
+            del exc
         with contextlib.suppress(RuntimeError):  # the application, and its dispatcher, went
-            arrived.emit(token, *outcome, task)
-        del task, outcome
+            arrived.emit(token, succeeded, box)
 
     threading.Thread(target=work, name=name, daemon=True).start()
 
