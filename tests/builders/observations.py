@@ -900,8 +900,18 @@ class Scenario:
         proxy_status: int | None = None,
         elapsed_ms: float = 600.0,
         body_bytes: int = 20_000,
+        redirect_to: str | None = None,
+        same_host: Sequence[str] = (),
     ) -> Scenario:
+        """One URL fetched through the proxy. ``redirect_to``: the answer is a 302 there
+        (a hop of the way through the proxy), after the redirects the request followed on
+        its own origin (``same_host``, each a 301)."""
         host, _, port = proxy.rpartition(":")
+        final: str | None = url if failure is None and status is not None else None
+        redirects = tuple(Redirect(301, location) for location in same_host)
+        if redirect_to is not None:
+            status, body_bytes, final = 302, 0, redirect_to
+            redirects = (*redirects, Redirect(302, redirect_to))
         self.add(
             HttpFetch(
                 url=url,
@@ -910,6 +920,8 @@ class Scenario:
                 port=int(port),
                 via="proxy",
                 status=status if failure is None else None,
+                redirects=redirects,
+                final_url=final,
                 body_bytes=body_bytes if failure is None and status else 0,
                 body_complete=failure is None and status is not None,
                 failure=failure,

@@ -331,3 +331,71 @@ def test_a_proxy_whose_own_upstream_fails(lab: Lab) -> None:
     failed = outcome.finding("proxy_upstream_failed")
     _check(outcome, failed is not None and "chat" in failed["subjects"])
     _check(outcome, outcome.service("mail")["via_proxy"] == "reachable")
+
+
+# ------------------------------------------------------------------ redirects through it
+REDIRECT_START = "start.redirect-lab.test"  # the service's own URL: it sends you on
+REDIRECT_TARGET = "next.redirect-lab.test"
+
+
+def _redirect_world(lab: Lab) -> tuple[dict[str, Any], Site]:
+    """The world's services, and Tweets, whose page sends the browser on to a second host."""
+    w = _world(lab)
+    w["tweets"] = lab.add_site(REDIRECT_START, redirect=f"https://{REDIRECT_TARGET}/")
+    return w, lab.add_site(REDIRECT_TARGET)
+
+
+def _proxied_hosts(outcome: Outcome) -> list[str]:
+    return [
+        o["host"]
+        for o in outcome.report["observations"]
+        if o["kind"] == "http" and o["via"] == "proxy"
+    ]
+
+
+def _proxy_note(outcome: Outcome, service_id: str) -> tuple[str, ...]:
+    from clearsight.presentation.answer import compose
+
+    (line,) = [s for s in compose(outcome.report).services if s.id == service_id]
+    return tuple(n for n in line.notes if n.startswith("Through your proxy"))
+
+
+def test_a_redirect_through_the_proxy_to_a_host_it_cannot_reach_is_not_working(
+    lab: Lab,
+) -> None:
+    """Directly, Tweets works all the way; a browser using the proxy ends on a host the
+    proxy cannot reach, so Tweets does not work through the proxy."""
+    w, target = _redirect_world(lab)
+    proxy = tunnels.TinyProxy.start(lab, w["proxy"])
+    tunnels.refuse_from_proxy_side(lab, target)
+    services = [*_services(w), w["tweets"].service("tweets", name="Tweets")]
+    outcome = run(lab, services, env=_proxy_env(proxy.address))
+    _check(outcome, outcome.verdict("tweets") == "reachable")  # the direct way is fine
+    tweets = outcome.service("tweets")
+    _check(outcome, tweets["via_proxy"] == "inconclusive")
+    _check(outcome, tweets["evidence"]["via_proxy_redirected_to"] == REDIRECT_TARGET)
+    _check(outcome, _proxied_hosts(outcome).count(REDIRECT_TARGET) == 1)
+    failed = outcome.finding("proxy_upstream_failed")
+    _check(outcome, failed is not None and "tweets" in failed["subjects"])
+    _check(outcome, outcome.service("mail")["via_proxy"] == "reachable")
+    note = f"Through your proxy, Tweets sends you on to {REDIRECT_TARGET}: "
+    _check(outcome, any(n.startswith(note) for n in _proxy_note(outcome, "tweets")))
+
+
+def test_a_redirect_through_the_proxy_that_ends_well_works_through_it(lab: Lab) -> None:
+    """Blocked directly (its target dropped at the censor), the whole way works through
+    the proxy: the proxy gets Tweets around the block."""
+    w, target = _redirect_world(lab)
+    proxy = tunnels.TinyProxy.start(lab, w["proxy"])
+    lab.censor.drop(target)
+    services = [*_services(w), w["tweets"].service("tweets", name="Tweets")]
+    outcome = run(lab, services, timeout_s=1.0, env=_proxy_env(proxy.address))
+    _check(outcome, outcome.verdict("tweets") == "ip_blocked")
+    tweets = outcome.service("tweets")
+    _check(outcome, tweets["via_proxy"] == "reachable")
+    _check(outcome, "via_proxy_redirected_to" not in tweets["evidence"])
+    proxied = _proxied_hosts(outcome)
+    _check(outcome, proxied.count(REDIRECT_START) == 1 and proxied.count(REDIRECT_TARGET) == 1)
+    unblocks = outcome.finding("proxy_unblocks")
+    _check(outcome, unblocks is not None and "tweets" in unblocks["subjects"])
+    _check(outcome, "proxy_upstream_failed" not in outcome.codes)

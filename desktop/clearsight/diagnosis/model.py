@@ -180,6 +180,8 @@ class ServiceEvidence:
     urls: tuple[UrlEvidence, ...]
     # The deciding URL's redirected_to: a later hop of its way decided (None: none did).
     redirected_to: str | None = None
+    # The same through the proxy: the host of the later hop that decided ``via_proxy``.
+    via_proxy_redirected_to: str | None = None
 
 
 # ---------------------------------------------------------------------------- result

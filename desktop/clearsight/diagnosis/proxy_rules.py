@@ -6,6 +6,16 @@ when a manual proxy is set (``http`` records with ``via = "proxy"``). A PAC file
 fetched, not evaluated (see ``probes/proxy_settings.py``): which sites go through it
 stays unknown, and ``via_proxy`` stays null.
 
+Through the proxy, a URL is judged by the whole way a browser using the proxy would go
+(``engine/proxy_flow.py`` follows it, each hop an ordinary proxy record of its own URL):
+the way is found again from the answers with redirect_rules' walk (the same budget, a
+loop or too many redirects ends it broken: ``site_error``), and the worst hop decides (a
+``twitter.com`` that answers through the proxy but sends you on to an ``x.com`` the proxy
+cannot reach does not work through the proxy). A hop the proxy settings send direct (the
+bypass list) ends the way through the proxy. A service takes its best URL, as before:
+``via_proxy`` says whether the service can be used through the proxy. When a later hop
+decided, ``ServiceEvidence.via_proxy_redirected_to`` names its host.
+
 Fake-IP mode: proxy apps such as Clash answer every lookup with a stand-in address from
 198.18.0.0/15 and carry the traffic themselves. Test labs and benchmarks use the same
 range, so the rule applies only while such an app is seen running.
@@ -19,10 +29,13 @@ from dataclasses import replace
 from clearsight.diagnosis import addresses as addr
 from clearsight.diagnosis.evidence import Evidence
 from clearsight.diagnosis.model import Finding, ProxySummary, ServiceVerdict
+from clearsight.diagnosis.redirect_rules import Way, redirect_limit, walk_way
+from clearsight.diagnosis.service_rules import VERDICT_RANK
 from clearsight.diagnosis.vocabulary import BLOCKING_VERDICTS, Verdict
 from clearsight.probes import failures
+from clearsight.probes.proxy_settings import proxy_for_url
 from clearsight.probes.records import HttpFetch, ProxySource
-from clearsight.probes.urls import endpoint
+from clearsight.probes.urls import endpoint, redirect_target
 
 FAKE_IP_RANGE = ipaddress.ip_network("198.18.0.0/15")
 SLOW_MS = 2000.0
@@ -79,10 +92,12 @@ def proxy_summary(ev: Evidence) -> ProxySummary | None:
 
 # ------------------------------------------------------------------------ one fetch
 def _kind(fetch: HttpFetch) -> str:
-    """proxy_down | auth | upstream | answered | intercepted | unfinished | failed"""
+    """proxy_down | auth | upstream | answered | intercepted | unfinished | site"""
     failure = fetch.failure
     if failure in _NOT_ATTEMPTED:
         return "unfinished"
+    if failure == failures.TOO_MANY_REDIRECTS:
+        return "site"  # the site redirects on its own host without end
     if failure == failures.PROXY_AUTH_REQUIRED or fetch.status == 407:
         return "auth"
     if failure == failures.PROXY_TUNNEL_FAILED:
@@ -118,22 +133,65 @@ def _verdict(fetches: list[HttpFetch], domestic_median_ms: float | None) -> Verd
         return "reachable"
     if kinds and all(k == "intercepted" for k in kinds):
         return "tls_intercepted"
+    if "site" in kinds:
+        return "site_error"
     return "inconclusive"
+
+
+# ------------------------------------------------------------------------ one way
+def proxy_way(ev: Evidence, url: str) -> Way[str]:
+    """The URLs of ``url``'s way through the proxy, as the engine followed it."""
+    source = active_source(ev)
+
+    def next_of(hop: str) -> tuple[str, int] | None:
+        for fetch in ev.proxy_http.get(hop, ()):
+            target = redirect_target(fetch.url, fetch.status, fetch.final_url)
+            if target is not None:
+                if source is not None and proxy_for_url(source, target) is None:
+                    return None  # sent direct: the way through the proxy ends here
+                return target, len(fetch.redirects)
+        return None
+
+    return walk_way(url, lambda hop: hop, next_of, redirect_limit(ev))
+
+
+def _way_verdict(
+    ev: Evidence, way: Way[str], domestic_median_ms: float | None
+) -> tuple[Verdict, int]:
+    """The way's verdict through the proxy and the hop that decided it: the worst hop (the
+    first of equals); a way that never arrives is the site's fault unless a hop was worse."""
+    verdicts = [_verdict(ev.proxy_http.get(hop, []), domestic_median_ms) for hop in way.hops]
+    index = max(range(len(verdicts)), key=lambda i: (VERDICT_RANK[verdicts[i]], -i))
+    if way.end is not None and VERDICT_RANK[verdicts[index]] < VERDICT_RANK["site_error"]:
+        return "site_error", len(verdicts) - 1
+    return verdicts[index], index
 
 
 # ------------------------------------------------------------------------ findings
 def proxy_verdicts(
     ev: Evidence, verdicts: list[ServiceVerdict], domestic_median_ms: float | None
 ) -> list[ServiceVerdict]:
-    """Each service with ``via_proxy`` filled where it was measured through the proxy."""
+    """Each service with ``via_proxy`` filled where it was measured through the proxy: its
+    best URL, each URL judged by its whole way through the proxy."""
     if not ev.proxy_http or ev.plan is None:
         return verdicts
     urls = {s.id: s.urls for s in ev.plan.services}
     out: list[ServiceVerdict] = []
     for verdict in verdicts:
-        fetches = [f for url in urls.get(verdict.id, ()) for f in ev.proxy_http.get(url, [])]
-        if fetches:
-            verdict = replace(verdict, via_proxy=_verdict(fetches, domestic_median_ms))
+        judged = [
+            (_way_verdict(ev, way, domestic_median_ms), way)
+            for url in urls.get(verdict.id, ())
+            if ev.proxy_http.get(url)
+            for way in (proxy_way(ev, url),)
+        ]
+        if judged:
+            (via, index), way = min(judged, key=lambda j: VERDICT_RANK[j[0][0]])
+            redirected_to = endpoint(way.hops[index]).host if index > 0 else None
+            verdict = replace(
+                verdict,
+                via_proxy=via,
+                evidence=replace(verdict.evidence, via_proxy_redirected_to=redirected_to),
+            )
         out.append(verdict)
     return out
 
@@ -175,7 +233,12 @@ def _through_proxy(ev: Evidence, verdicts: list[ServiceVerdict], proxy: str) -> 
         by_url.setdefault(fetch.url, []).append(kind)
     failing_urls = {url for url, ks in by_url.items() if "upstream" in ks and "answered" not in ks}
     plan_services = ev.plan.services if ev.plan else ()
-    failing = [s for s in plan_services if any(u in failing_urls for u in s.urls)]
+    # A service whose way through the proxy reaches a URL the proxy fails to fetch.
+    failing = [
+        s
+        for s in plan_services
+        if any(hop in failing_urls for u in s.urls for hop in proxy_way(ev, u).hops)
+    ]
     if failing:
         out.append(
             Finding(
@@ -263,4 +326,5 @@ __all__ = [
     "proxy_findings",
     "proxy_summary",
     "proxy_verdicts",
+    "proxy_way",
 ]

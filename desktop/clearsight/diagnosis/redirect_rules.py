@@ -20,8 +20,8 @@ as they were.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from clearsight.diagnosis.evidence import Evidence
 from clearsight.diagnosis.model import HopEvidence
@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 # Why a way ends broken, as ``UrlJudgement.reason`` of its verdict (``site_error``).
 TOO_MANY_REDIRECTS = "too_many_redirects"
 REDIRECT_LOOP = "redirect_loop"
+
+H = TypeVar("H")
 
 
 def next_hop(ev: Evidence, hop: UrlJudgement) -> tuple[str, int] | None:
@@ -48,23 +50,34 @@ def next_hop(ev: Evidence, hop: UrlJudgement) -> tuple[str, int] | None:
     return None
 
 
-def judge_way(
-    ev: Evidence,
+@dataclass(frozen=True)
+class Way(Generic[H]):
+    """The hops of one URL's way, judged, the redirects it took, and why it ends there
+    when it never arrives (``TOO_MANY_REDIRECTS``, ``REDIRECT_LOOP``; None: it arrives)."""
+
+    hops: tuple[H, ...]
+    spent: int = 0
+    end: str | None = None
+
+
+def walk_way(
     url: str,
-    judge: Callable[[str], UrlJudgement],
-    rank: Mapping[Verdict, int],
-) -> UrlJudgement:
-    """``url`` judged by its whole way: ``judge`` judges one hop, ``rank`` orders the
-    verdicts (worst highest)."""
-    first = judge(url)
-    limit = ev.plan.redirect_limit if ev.plan is not None else 0
+    judge: Callable[[str], H],
+    next_of: Callable[[H], tuple[str, int] | None],
+    limit: int,
+) -> Way[H]:
+    """The way from ``url`` as a browser goes it: ``judge`` judges one hop, ``next_of``
+    names (the URL a browser goes on to, the redirects the hop's answer took), or None.
+    Past ``limit`` redirects in all, or back to a URL it has been to, it ends broken.
+    The direct path's hops are measured hosts (``judge_way``), the proxy's the URLs
+    fetched through it (``diagnosis/proxy_rules.py``)."""
+    hops = [judge(url)]
     if limit <= 0:
-        return first
-    hops = [first]
+        return Way((hops[0],))
     visited = {url}
     spent = 0
     end: str | None = None
-    while (step := next_hop(ev, hops[-1])) is not None:
+    while (step := next_of(hops[-1])) is not None:
         target, used = step
         spent += used
         if spent > limit:
@@ -75,9 +88,27 @@ def judge_way(
             break
         visited.add(target)
         hops.append(judge(target))
-    if len(hops) == 1 and end is None:
-        return first
-    return _decide(hops, end, spent, rank)
+    return Way(tuple(hops), spent, end)
+
+
+def redirect_limit(ev: Evidence) -> int:
+    """Redirects a way may take in the run (0: a report from before the engine followed
+    them, judged by the first hop)."""
+    return ev.plan.redirect_limit if ev.plan is not None else 0
+
+
+def judge_way(
+    ev: Evidence,
+    url: str,
+    judge: Callable[[str], UrlJudgement],
+    rank: Mapping[Verdict, int],
+) -> UrlJudgement:
+    """``url`` judged by its whole way: ``judge`` judges one hop, ``rank`` orders the
+    verdicts (worst highest)."""
+    way = walk_way(url, judge, lambda hop: next_hop(ev, hop), redirect_limit(ev))
+    if len(way.hops) == 1 and way.end is None:
+        return way.hops[0]
+    return _decide(list(way.hops), way.end, way.spent, rank)
 
 
 def _decide(
@@ -118,4 +149,12 @@ def _decide(
     return replace(worst, evidence=evidence)
 
 
-__all__ = ["REDIRECT_LOOP", "TOO_MANY_REDIRECTS", "judge_way", "next_hop"]
+__all__ = [
+    "REDIRECT_LOOP",
+    "TOO_MANY_REDIRECTS",
+    "Way",
+    "judge_way",
+    "next_hop",
+    "redirect_limit",
+    "walk_way",
+]

@@ -1,17 +1,29 @@
 """The system proxy: its settings (and PAC file), and, when one is set by hand, every
-service fetched through it as well (the direct measurement stays direct)."""
+service fetched through it as well (the direct measurement stays direct).
+
+Through the proxy, a URL's way is followed as a browser using that proxy would follow it:
+an answer that redirects to another origin (``probes.urls.redirect_target``) leads on to
+that URL, fetched through the proxy like the first, in the thread that got the redirect.
+The budget is the direct path's (``engine/service_flow.py``): at most
+``MAX_CHAIN_REDIRECTS`` redirects in all, never the same URL twice, within the run's
+deadline; a URL the proxy settings send direct (the bypass list) ends the way through the
+proxy. Each hop is an ordinary ``via = "proxy"`` record of its own URL, so the diagnosis
+finds the way again from the answers (``diagnosis/proxy_rules.py``).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
+from clearsight.engine.service_flow import MAX_CHAIN_REDIRECTS, redirect_budget
 from clearsight.engine.shared import Shared
 from clearsight.probes import failures
 from clearsight.probes.exit_check import exit_check_through_proxy
 from clearsight.probes.http import fetch_bytes, fetch_through_proxy
 from clearsight.probes.proxy_settings import WPAD_DEFAULT_URL, proxy_for_url, read_proxy_settings
-from clearsight.probes.records import ProxyConfig, ProxySource
+from clearsight.probes.records import HttpFetch, ProxyConfig, ProxySource
+from clearsight.probes.urls import redirect_target
 
 PAC_MAX_BYTES = 256 * 1024
 CERTIFICATE_FAILURES = frozenset(
@@ -80,21 +92,49 @@ class ProxyFlow:
 
         def job(item: tuple[str, str]) -> None:
             url, proxy = item
-            if s.ctx.cancelled:
-                return
-            https = url.lower().startswith("https")
-            context = s.http_trust.public if https else None
-            result = fetch_through_proxy(s.ctx, url, proxy, ssl_context=context)
-            s.add(result)
-            if https and result.failure in CERTIFICATE_FAILURES:
-                # Trusted through the OS store only: a company inspecting on purpose.
-                s.add(fetch_through_proxy(s.ctx, url, proxy, ssl_context=s.http_trust.system))
+            self._way(source, url, proxy)
 
         def exit_job() -> None:
             if exit_proxy is not None:
                 s.add(exit_check_through_proxy(s.ctx, s.http_trust.public, exit_url, exit_proxy))
 
         s.pool.map(lambda f: f(), [lambda: s.pool.map(job, jobs), exit_job])
+
+    def _way(self, source: ProxySource, url: str, proxy: str) -> None:
+        """``url`` through ``proxy``, and every URL its redirects lead to through the
+        proxy settings, one after the other."""
+        visited = {url}
+        spent = 0
+        while True:
+            if self.s.ctx.cancelled:
+                return
+            result = self._fetch(url, proxy, spent)
+            target = redirect_target(result.url, result.status, result.final_url)
+            spent += len(result.redirects)
+            if target is None or spent > MAX_CHAIN_REDIRECTS or target in visited:
+                return
+            next_proxy = proxy_for_url(source, target)
+            if next_proxy is None:
+                return
+            visited.add(target)
+            url, proxy = target, next_proxy
+
+    def _fetch(self, url: str, proxy: str, spent: int) -> HttpFetch:
+        """One URL through the proxy (``spent``: the redirects its way took to get here);
+        the answer the way goes on from."""
+        s = self.s
+        https = url.lower().startswith("https")
+        context = s.http_trust.public if https else None
+        budget = redirect_budget(spent)
+        result = fetch_through_proxy(s.ctx, url, proxy, ssl_context=context, max_redirects=budget)
+        s.add(result)
+        if https and result.failure in CERTIFICATE_FAILURES:
+            # Trusted through the OS store only: a company inspecting on purpose.
+            result = fetch_through_proxy(
+                s.ctx, url, proxy, ssl_context=s.http_trust.system, max_redirects=budget
+            )
+            s.add(result)
+        return result
 
 
 __all__ = ["ProxyFlow"]

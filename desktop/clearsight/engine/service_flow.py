@@ -200,7 +200,9 @@ class ServiceFlow:
                 and requests
                 and requests.claim(address)
             ):
-                plain = fetch(s.ctx, url, address, ssl_context=None, max_redirects=_budget(spent))
+                plain = fetch(
+                    s.ctx, url, address, ssl_context=None, max_redirects=redirect_budget(spent)
+                )
                 s.add(plain)
                 self._follow(plain, way, spent)
             return
@@ -248,7 +250,7 @@ class ServiceFlow:
             address,
             ssl_context=context,
             opened=verified.sock,
-            max_redirects=_budget(spent),
+            max_redirects=redirect_budget(spent),
         )
         s.add(result)
         if _looks_throttled(result) or _unanswered(result):
@@ -267,7 +269,7 @@ class ServiceFlow:
         self._follow(result, way, spent)
 
 
-def _budget(spent: int) -> int:
+def redirect_budget(spent: int) -> int:
     """Same-host redirects one request may still follow on a way that took ``spent``."""
     return max(0, min(MAX_REDIRECTS, MAX_CHAIN_REDIRECTS - spent))
 
@@ -288,4 +290,4 @@ def _looks_throttled(result: HttpFetch) -> bool:
     )
 
 
-__all__ = ["MAX_CHAIN_REDIRECTS", "ServiceFlow"]
+__all__ = ["MAX_CHAIN_REDIRECTS", "ServiceFlow", "redirect_budget"]

@@ -263,7 +263,7 @@ def _service_line(texts: Catalog, reported: ReportedService, status: str) -> Ser
     if service.path in ("vpn", "proxy"):
         notes.append(texts.ui(f"path_{service.path}"))
     if service.via_proxy is not None:
-        notes.append(texts.ui("via_proxy", result=texts.verdict_badge(service.via_proxy)))
+        notes.append(_via_proxy_note(texts, reported.name, service))
     group = text_of(service.group)
     return ServiceLine(
         id=text_of(service.id),
@@ -287,6 +287,18 @@ def _service_line(texts: Catalog, reported: ReportedService, status: str) -> Ser
         via_proxy=service.via_proxy,
         texts=texts,
     )
+
+
+def _via_proxy_note(texts: Catalog, name: str, service: ServiceVerdict) -> str:
+    """What the service gave through the proxy; where a later hop of its way through the
+    proxy decided, both names ("Through your proxy, Twitter sends you on to x.com: ...")."""
+    result = texts.verdict_badge(service.via_proxy) if service.via_proxy else ""
+    redirected_to = service.evidence.via_proxy_redirected_to
+    if redirected_to:
+        return texts.ui(
+            "via_proxy_redirected", service=name, redirected_to=redirected_to, result=result
+        )
+    return texts.ui("via_proxy", result=result)
 
 
 def _layer(texts: Catalog, layer: Layer, result: LayerResult) -> LayerLine:

@@ -668,13 +668,17 @@ def fetch_through_proxy(
     ssl_context: ssl.SSLContext | None,
     max_body: int = MAX_BODY_BYTES,
     timeout_s: float | None = None,
+    max_redirects: int = MAX_REDIRECTS,
 ) -> HttpFetch:
     """GET ``url`` through the HTTP proxy at ``proxy`` ("host:port"), set explicitly (never
-    from the environment). The proxy resolves the name; no redirect is followed."""
+    from the environment). The proxy resolves the name. Same-origin redirects are followed
+    through the proxy (at most ``max_redirects``); a redirect to another origin is recorded
+    (``final_url``), not followed here: the engine fetches it through the proxy like the
+    first (``engine/proxy_flow.py``)."""
     started_s = ctx.elapsed_s()
     start = time.monotonic()
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    where = endpoint(url)
+    host = where.host
     proxy_parts = urlsplit("http://" + proxy)
     proxy_host = proxy_parts.hostname or proxy
     proxy_port = proxy_parts.port or 80
@@ -688,40 +692,61 @@ def fetch_through_proxy(
     adapter = _ProxyAdapter(ssl_context, watch)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    redirects: list[Redirect] = []
+    current = url
     try:
-        ctx.check()
-        remaining = max(0.05, deadline - time.monotonic())
-        response = session.get(
-            url,
-            headers={
-                "User-Agent": USER_AGENT,
-                "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
-                "Accept-Encoding": "identity",
-                "Connection": "close",
-            },
-            proxies={"http": f"http://{proxy}", "https": f"http://{proxy}"},
-            allow_redirects=False,
-            stream=True,
-            timeout=(remaining, remaining),
-        )
-        ttfb = elapsed_ms(start)
-        redirects: list[Redirect] = []
-        location = response.headers.get("location")
-        if response.is_redirect and location:
-            redirects.append(Redirect(response.status_code, urljoin(url, location[:2000])))
-        body = _read_body(ctx, response, max_body, deadline)
-        response.close()
-        result = _finish(base, response, body, redirects, url, ttfb, start, started_s)
+        for _hop in range(max(0, max_redirects) + 1):
+            ctx.check()
+            remaining = max(0.05, deadline - time.monotonic())
+            response = session.get(
+                current,
+                headers={
+                    "User-Agent": USER_AGENT,
+                    "Accept": "text/html,application/xhtml+xml,*/*;q=0.8",
+                    "Accept-Encoding": "identity",
+                    "Connection": "close",
+                },
+                proxies={"http": f"http://{proxy}", "https": f"http://{proxy}"},
+                allow_redirects=False,
+                stream=True,
+                timeout=(remaining, remaining),
+            )
+            ttfb = elapsed_ms(start)
+            location = response.headers.get("location")
+            final_url = current
+            if response.is_redirect and location:
+                target = urljoin(current, location[:2000])
+                redirects.append(Redirect(response.status_code, target))
+                if endpoint(target) == where:
+                    response.close()
+                    current = target
+                    continue
+                final_url = target  # another origin: where the way goes on
+            body = _read_body(ctx, response, max_body, deadline)
+            response.close()
+            result = _finish(base, response, body, redirects, final_url, ttfb, start, started_s)
+            return dataclasses.replace(
+                result,
+                via="proxy",
+                proxy=proxy,
+                proxy_status=407 if response.status_code == 407 else None,
+            )
         return dataclasses.replace(
-            result,
+            _result(
+                base,
+                redirects,
+                failure=failures.TOO_MANY_REDIRECTS,
+                start=start,
+                started_s=started_s,
+            ),
             via="proxy",
             proxy=proxy,
-            proxy_status=407 if response.status_code == 407 else None,
         )
     except Exception as exc:
         failure, status = _proxy_failure(ctx, exc, deadline)
         return dataclasses.replace(
             base,
+            redirects=tuple(redirects),
             failure=failure,
             proxy_status=status,
             elapsed_ms=elapsed_ms(start),

@@ -68,6 +68,7 @@ _OMITTED_WHEN_NONE: frozenset[tuple[type, str]] = frozenset(
         (UrlEvidence, "redirected_from"),
         (UrlEvidence, "decided_by_hop"),
         (ServiceEvidence, "redirected_to"),
+        (ServiceEvidence, "via_proxy_redirected_to"),
     }
 )
 # Fields left out when None only while another field of theirs is None too (a way that

@@ -262,6 +262,16 @@ def proxy_works_around_a_block() -> tuple[Observation, ...]:
     return s.build()
 
 
+def proxy_way_ends_on_a_failing_host() -> tuple[Observation, ...]:
+    """Mail answers through the proxy, but sends you on to a host the proxy cannot reach."""
+    s = baseline().environment().routes("wlan0").proxy(manual_proxy())
+    blocked_mail(s).route(MAIL_V4, "wlan0")
+    s.proxy_fetch(MAIL_URL, redirect_to="https://login.example.test/")
+    s.proxy_fetch("https://login.example.test/", failure="proxy_tunnel_failed", proxy_status=502)
+    s.proxy_fetch(FOREIGN_URL).proxy_fetch(DOMESTIC_URL)
+    return s.build()
+
+
 def proxy_dead() -> tuple[Observation, ...]:
     s = baseline().environment().routes("wlan0").proxy(manual_proxy())
     for url in (FOREIGN_URL, DOMESTIC_URL):
@@ -576,6 +586,17 @@ ROWS = [
             },
         ),
         id="proxy-gets-around-a-block",
+    ),
+    pytest.param(
+        proxy_way_ends_on_a_failing_host,
+        Expect(
+            {**NOT_ACTIVE, "proxy_configured": (), "proxy_upstream_failed": ("mail",)},
+            "not_active",
+            via_proxy={"mail": "inconclusive", "foreign": "reachable"},
+            verdicts={"mail": "ip_blocked"},
+            params={"proxy_upstream_failed": {"proxy": PROXY, "services": ["Mail"]}},
+        ),
+        id="proxy-way-ends-on-a-failing-host",
     ),
     pytest.param(
         proxy_dead,

@@ -46,6 +46,31 @@ def site(pki: Pki) -> Iterator[int]:
         yield port
 
 
+class _Redirecting(http.server.BaseHTTPRequestHandler):
+    """/ -> /home on the same origin -> another origin; /loop -> /loop."""
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        port = self.server.server_address[1]
+        location = {
+            "/": f"https://{NAME}:{port}/home",
+            "/home": "https://other.test/welcome",
+            "/loop": "/loop",
+        }[self.path]
+        self.send_response(301 if self.path == "/" else 302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+@pytest.fixture(scope="module")
+def redirecting_site(pki: Pki) -> Iterator[int]:
+    with http_server(_Redirecting, tls=(pki.cert_pem, pki.key_pem)) as port:
+        yield port
+
+
 def _ctx(timeout: float = 2.0) -> ProbeContext:
     return ProbeContext(timeout_s=timeout, deadline=time.monotonic() + 30)
 
@@ -154,3 +179,33 @@ def test_a_plain_http_url_gets_the_proxys_own_answer(pki: Pki) -> None:
             _ctx(), "http://plain.test/", f"127.0.0.1:{port}", ssl_context=None
         )
     assert record.status == 407 and record.proxy_status == 407 and record.failure is None
+
+
+def test_same_origin_redirects_are_followed_through_the_proxy(
+    pki: Pki, redirecting_site: int
+) -> None:
+    """A browser using the proxy follows them; the one to another origin is where the way
+    goes on (``final_url``), fetched through the proxy by the engine."""
+    url = f"https://{NAME}:{redirecting_site}/"
+    with raw_tcp_server(_relay) as port:
+        record = fetch_through_proxy(_ctx(), url, f"127.0.0.1:{port}", ssl_context=_context(pki))
+    assert record.failure is None and record.status == 302, record
+    assert [(r.status, r.location) for r in record.redirects] == [
+        (301, f"https://{NAME}:{redirecting_site}/home"),
+        (302, "https://other.test/welcome"),
+    ]
+    assert record.url == url and record.final_url == "https://other.test/welcome"
+    assert record.via == "proxy" and record.proxy == f"127.0.0.1:{port}"
+
+
+def test_a_same_origin_loop_through_the_proxy_is_too_many_redirects(
+    pki: Pki, redirecting_site: int
+) -> None:
+    url = f"https://{NAME}:{redirecting_site}/loop"
+    with raw_tcp_server(_relay) as port:
+        record = fetch_through_proxy(
+            _ctx(), url, f"127.0.0.1:{port}", ssl_context=_context(pki), max_redirects=2
+        )
+    assert record.failure == failures.TOO_MANY_REDIRECTS and record.status is None, record
+    assert len(record.redirects) == 3
+    assert record.via == "proxy" and record.proxy == f"127.0.0.1:{port}"
