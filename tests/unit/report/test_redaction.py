@@ -76,6 +76,14 @@ def test_the_secrets_were_there_to_find() -> None:
     assert report["redactions"] == []
 
 
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_every_scenario_plants_secrets_for_the_redaction_tests_to_find(scenario: str) -> None:
+    """The redaction tests run over every scenario: each must carry personal values
+    unredacted (the interfaces' addresses and hardware address at least)."""
+    found = set(leaks(report_json(make_report(scenario, redact=False)), SECRETS.all()))
+    assert found >= {"local_v4", "link_local_v6", "mac"}, found
+
+
 def test_the_pdf_carries_no_secret_in_its_bytes() -> None:
     data = render_pdf(make_report("blocked"))
     assert data.startswith(b"%PDF")
