@@ -299,12 +299,8 @@ def test_the_notice_says_what_changed_in_plain_words(
 ) -> None:
     controller = watching(tray=True)
     controller.start()
-    controller.tick()
-    wait_checked(qtbot, controller, 1)
-    network.behaviours = {"gmail": "reachable", "whatsapp": "reachable", "github": "geo_restricted"}
-    clock.now += 15 * 60
-    controller.tick()
-    notice = wait_checked(qtbot, controller, 2)[1].notice
+    changed = {"gmail": "reachable", "whatsapp": "reachable", "github": "geo_restricted"}
+    notice = check_each(qtbot, controller, network, clock, [BLOCKED, changed])[1].notice
     assert notice.message.splitlines() == [
         "Gmail works again",
         "WhatsApp works again",
